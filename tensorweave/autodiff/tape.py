@@ -1,0 +1,296 @@
+"""tf.GradientTape: records ops on watched tensors and runs reverse-mode differentiation.
+
+A tape keeps the ids of the tensors that depend on what it watches; an op is recorded only when
+one of its inputs is among them, and then its floating outputs join them. Gradients are computed
+with tensorweave ops, so a tape recording while another computes gradients sees those ops too:
+that is how nested tapes give higher derivatives.
+"""
+from __future__ import annotations
+
+import enum
+import warnings
+
+from tensorweave.framework import dtypes
+from tensorweave.framework.context import state
+from tensorweave.framework.convert import convert_to_tensor
+from tensorweave.framework.op_registry import OpRecord
+from tensorweave.framework.tensor import Tensor
+from tensorweave.framework.variables import Variable
+from tensorweave.ops import array_ops, math_ops
+from tensorweave.util import nest
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _differentiable(dtype: dtypes.DType) -> bool:
+    return dtype.is_floating or dtype.is_complex
+
+
+class _ReadRecord:
+    """A variable read: its gradient is the sum of the gradients of the tensors read."""
+
+    __slots__ = ("variable", "tensor")
+
+    def __init__(self, variable: Variable, tensor: Tensor):
+        self.variable = variable
+        self.tensor = tensor
+
+
+class GradientTape:
+    """Records operations for automatic differentiation."""
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = persistent
+        self._watch_accessed_variables = watch_accessed_variables
+        self._records: list = []
+        self._ids: set = set()  # ids of tensors that depend on a watched source
+        self._watched_tensors: list = []  # keeps watched tensors alive, so ids stay unique
+        self._variables: dict = {}  # variable id -> Variable, in watch order
+        self._recording = False
+        self._used = False
+
+    # -- recording -------------------------------------------------------------------------
+    def __enter__(self) -> "GradientTape":
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter an "
+                             "already-active tape.")
+        if self._records is None:
+            self._reset_state()
+        self._push()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._recording:
+            self._pop()
+        return False
+
+    def _push(self):
+        state.tapes = state.tapes + [self]
+        self._recording = True
+
+    def _pop(self):
+        state.tapes = [t for t in state.tapes if t is not self]
+        self._recording = False
+
+    def _reset_state(self):
+        self._records = []
+        self._ids = set()
+        self._watched_tensors = []
+        self._variables = {}
+        self._used = False
+
+    def _record(self, record: OpRecord) -> None:
+        if record.prim.grad is None:
+            return
+        ids = self._ids
+        for tensor in record.inputs:
+            if id(tensor) in ids:
+                break
+        else:
+            return
+        self._records.append(record)
+        for out in record.outputs:
+            if _differentiable(out._dtype):
+                ids.add(id(out))
+
+    def _record_read(self, variable: Variable, tensor: Tensor) -> None:
+        key = variable._id
+        if key not in self._variables:
+            if not (self._watch_accessed_variables and variable.trainable):
+                return
+            if not _differentiable(variable.dtype):
+                return
+            self._variables[key] = variable
+        self._records.append(_ReadRecord(variable, tensor))
+        self._ids.add(id(tensor))
+
+    def watch(self, tensor) -> None:
+        """Ensures `tensor` (a tensor, a variable, or a nested structure of them) is traced."""
+        for item in nest.flatten(tensor):
+            if isinstance(item, Variable):
+                if _differentiable(item.dtype):
+                    self._variables.setdefault(item._id, item)
+                else:
+                    warnings.warn(f"The dtype of the watched variable must be floating (e.g. "
+                                  f"tf.float32), got {item.dtype!r}", stacklevel=2)
+                continue
+            if not isinstance(item, Tensor):
+                raise ValueError(f"Passed in object {item!r} of type {type(item).__name__!r}, "
+                                 "not tf.Tensor or tf.Variable or ExtensionType.")
+            if not _differentiable(item.dtype):
+                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. tf.float32), "
+                              f"got {item.dtype!r}", stacklevel=2)
+                continue
+            self._watched_tensors.append(item)
+            self._ids.add(id(item))
+
+    def watched_variables(self) -> tuple:
+        return tuple(self._variables.values())
+
+    def stop_recording(self):
+        """A context in which ops are not recorded on this tape."""
+        return _StopRecording(self)
+
+    def reset(self) -> None:
+        """Clears everything recorded so far; the tape goes on recording."""
+        self._reset_state()
+
+    # -- differentiation -------------------------------------------------------------------
+    def _check_usable(self, what: str):
+        if self._records is None:
+            raise RuntimeError(f"A non-persistent GradientTape can only be used to compute one set "
+                               f"of gradients (or jacobians)")
+        if self._recording and not self._persistent:
+            self._pop()  # as in TensorFlow: a non-persistent tape stops recording here
+
+    def _release(self):
+        if not self._persistent:
+            self._records = None
+            self._watched_tensors = []
+            self._ids = set()
+
+    def _backprop(self, targets: list, target_grads: list, sources: list) -> list:
+        """Gradients of sum(target * target_grad) for each source (None where unconnected)."""
+        grads: dict = {}
+        for target, grad in zip(targets, target_grads):
+            if id(target) in self._ids or any(s is target for s in sources):
+                key = id(target)
+                grads[key] = grad if key not in grads else math_ops.add(grads[key], grad)
+        variable_grads: dict = {}
+        ids = self._ids
+        records = self._records
+        for index in range(len(records) - 1, -1, -1):
+            rec = records[index]
+            if type(rec) is _ReadRecord:
+                grad = grads.get(id(rec.tensor))
+                if grad is not None:
+                    key = rec.variable._id
+                    previous = variable_grads.get(key)
+                    variable_grads[key] = grad if previous is None else math_ops.add(previous, grad)
+                continue
+            outs = rec.outputs
+            if len(outs) == 1:
+                dy = grads.get(id(outs[0]))
+                if dy is None:
+                    continue
+            else:
+                dys = [grads.get(id(o)) for o in outs]
+                if all(g is None for g in dys):
+                    continue
+                dy = tuple(g if g is not None else array_ops.zeros_like(o) for g, o in zip(dys, outs))
+            in_grads = rec.prim.grad(rec, dy)
+            if isinstance(in_grads, Tensor) or in_grads is None:
+                in_grads = (in_grads,)
+            for tensor, grad in zip(rec.inputs, in_grads):
+                if grad is None:
+                    continue
+                key = id(tensor)
+                if key not in ids:
+                    continue
+                previous = grads.get(key)
+                grads[key] = grad if previous is None else math_ops.add(previous, grad)
+        results = []
+        for source in sources:
+            if isinstance(source, Variable):
+                results.append(variable_grads.get(source._id))
+            else:
+                results.append(grads.get(id(source)))
+        return results
+
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """The gradient of `target` (summed, if a list or vector) with respect to `sources`."""
+        self._check_usable("gradient")
+        unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
+        flat_sources = nest.flatten(sources)
+        for source in flat_sources:
+            if not isinstance(source, (Tensor, Variable)):
+                raise ValueError(f"Passed in object {source!r} of type {type(source).__name__!r}, "
+                                 "not tf.Tensor or tf.Variable or ExtensionType.")
+            if not _differentiable(source.dtype):
+                warnings.warn(f"The dtype of the source tensor must be floating (e.g. tf.float32) "
+                              f"when calling GradientTape.gradient, got {source.dtype!r}", stacklevel=2)
+        flat_targets = [convert_to_tensor(t) for t in nest.flatten(target)]
+        if output_gradients is None:
+            flat_out_grads = [array_ops.ones_like(t) for t in flat_targets]
+        else:
+            flat_out_grads = [array_ops.ones_like(t) if g is None else convert_to_tensor(g, dtype=t.dtype)
+                              for t, g in zip(flat_targets, nest.flatten(output_gradients))]
+        results = self._backprop(flat_targets, flat_out_grads, flat_sources)
+        if unconnected is UnconnectedGradients.ZERO:
+            results = [array_ops.zeros_like(s) if g is None else g
+                       for s, g in zip(flat_sources, results)]
+        self._release()
+        return nest.pack_sequence_as(sources, results)
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """d target[i...] / d source[j...], shaped target.shape + source.shape, for each source."""
+        self._check_usable("jacobian")
+        unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
+        target = convert_to_tensor(target)
+        flat_sources = nest.flatten(sources)
+        size = int(target._value.size)
+        rows = [self._backprop([target], [self._unit(target, i)], flat_sources) for i in range(size)]
+        results = []
+        for index, source in enumerate(flat_sources):
+            column = [row[index] for row in rows]
+            if all(g is None for g in column) and unconnected is UnconnectedGradients.NONE:
+                results.append(None)
+                continue
+            column = [array_ops.zeros_like(source) if g is None else g for g in column]
+            shape = list(target.shape) + list(source.shape)
+            if column:
+                results.append(array_ops.reshape(array_ops.stack(column), shape))
+            else:
+                results.append(array_ops.zeros(shape, dtype=source.dtype))
+        self._release()
+        return nest.pack_sequence_as(sources, results)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """d target[b, i...] / d source[b, j...] for each example b, shaped [b, i..., j...]."""
+        self._check_usable("batch_jacobian")
+        target = convert_to_tensor(target)
+        batch = target.shape[0]
+        if source.shape[0] != batch:
+            raise ValueError(f"Need first dimension of target shape ({target.shape}) and source shape "
+                             f"({source.shape}) to match.")
+        inner = int(target._value.size // batch) if batch else 0
+        columns = []
+        for i in range(inner):
+            unit = array_ops.reshape(
+                array_ops.one_hot([i] * batch, inner, dtype=target.dtype), target.shape)
+            (grad,) = self._backprop([target], [unit], [source])
+            columns.append(array_ops.zeros_like(source) if grad is None else grad)
+        self._release()
+        if not columns:
+            return None
+        if all(c is None for c in columns):
+            return None
+        stacked = array_ops.stack(columns, axis=1)
+        return array_ops.reshape(stacked, list(target.shape) + list(source.shape)[1:])
+
+    @staticmethod
+    def _unit(target: Tensor, index: int) -> Tensor:
+        size = int(target._value.size)
+        return array_ops.reshape(array_ops.one_hot(index, size, dtype=target.dtype), target.shape)
+
+
+class _StopRecording:
+    def __init__(self, tape: GradientTape):
+        self._tape = tape
+
+    def __enter__(self):
+        if not self._tape._recording:
+            raise ValueError("Tape.stop_recording called but the tape is not currently recording.")
+        self._tape._pop()
+
+    def __exit__(self, exc_type, exc, tb):
+        self._tape._push()
+        return False

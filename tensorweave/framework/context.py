@@ -1,0 +1,48 @@
+"""The execution context: eager or graph-building, the active tapes, the device scope.
+
+The op call path reads `state.graph` and `state.tapes` on every op, so they are plain attributes
+of one module-level object (a thread-local would cost more than the op itself).
+"""
+from __future__ import annotations
+
+import contextlib
+
+
+class _State:
+    __slots__ = ("graph", "tapes", "device", "variable_watchers")
+
+    def __init__(self):
+        self.graph = None  # the graph being built, or None when ops run eagerly
+        self.tapes = []  # GradientTapes currently recording, innermost last
+        self.device = "/job:localhost/replica:0/task:0/device:CPU:0"
+        self.variable_watchers = []  # callbacks told of every variable read (custom_gradient)
+
+
+state = _State()
+
+
+def executing_eagerly() -> bool:
+    """True when ops run now, not into a graph (tf.executing_eagerly)."""
+    return state.graph is None
+
+
+@contextlib.contextmanager
+def graph_scope(graph):
+    """Builds ops into `graph` inside the block (used by tf.function tracing)."""
+    previous = state.graph
+    state.graph = graph
+    try:
+        yield graph
+    finally:
+        state.graph = previous
+
+
+@contextlib.contextmanager
+def tapes_paused():
+    """Runs the block with no tape recording."""
+    previous = state.tapes
+    state.tapes = []
+    try:
+        yield
+    finally:
+        state.tapes = previous
