@@ -16,18 +16,24 @@ newaxis = None
 
 # -- math (ops/math_ops.py) --
 from tensorweave.ops.math_ops import add, cast, divide, exp, multiply, negative, realdiv, subtract, truediv
+# -- end math --
 
 # -- reductions (ops/reduction_ops.py) --
 from tensorweave.ops.reduction_ops import reduce_sum
+# -- end reductions --
 
 # -- arrays (ops/array_ops.py) --
 from tensorweave.ops.array_ops import (
     broadcast_to, identity, one_hot, ones, ones_like, reshape, stack, unstack, zeros, zeros_like)
+# -- end arrays --
 
 # -- linear algebra (ops/linalg_ops.py) --
+# -- end linear algebra --
 
 # -- nn (ops/nn_ops.py) --
+# -- end nn --
 
-# -- random and config --
+# -- random and config (ops/random_ops.py, framework/device.py) --
+# -- end random and config --
 
 __version__ = "0.1.0"
