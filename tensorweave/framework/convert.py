@@ -31,7 +31,7 @@ def _holds_typed_values(value) -> bool:
         if isinstance(item, (list, tuple)):
             if _holds_typed_values(item):
                 return True
-        elif not isinstance(item, _PY_SCALARS):
+        elif type(item) not in _PY_SCALARS:  # np.float64 subclasses float: test exact types
             return True
     return False
 
@@ -102,7 +102,7 @@ def to_array(value, dtype=None):
 
 
 def _as_tensor_value(arr, dtype) -> Tensor:
-    if arr.ndim == 0 and isinstance(arr, np.ndarray):
+    if arr.ndim == 0 and isinstance(arr, np.ndarray) and arr.dtype.kind != "O":
         arr = arr[()]
     return Tensor(arr, dtype)
 
@@ -170,6 +170,10 @@ def convert_like(value, dtype: dtypes.DType) -> Tensor:
         return _as_tensor_value(*to_array(value))
 
 
+def _is_tensor_like(value) -> bool:
+    return isinstance(value, Tensor) or hasattr(value, "__tf_tensor__")
+
+
 def binary_operands(op_name: str, x, y, allowed=None):
     """Both operands of a binary op as tensors of one dtype, or InvalidArgumentError.
 
@@ -178,7 +182,10 @@ def binary_operands(op_name: str, x, y, allowed=None):
     if type(x) is Tensor:
         if type(y) is not Tensor:
             y = convert_like(y, x._dtype)
-    elif type(y) is Tensor or isinstance(y, Tensor):
+    elif type(y) is Tensor:
+        x = convert_like(x, y._dtype)
+    elif _is_tensor_like(y) and not _is_tensor_like(x):
+        y = convert_to_tensor(y)
         x = convert_like(x, y._dtype)
     else:
         x = convert_to_tensor(x)

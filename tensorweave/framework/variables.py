@@ -128,7 +128,7 @@ class Variable:
         if state.graph is not None:
             return state.graph.read_variable(self)
         value = self._value
-        tensor = Tensor(value[()] if value.ndim == 0 else value, self._dtype)
+        tensor = Tensor(value[()] if value.ndim == 0 and value.dtype.kind != "O" else value, self._dtype)
         if state.tapes:
             for tape in state.tapes:
                 tape._record_read(self, tensor)

@@ -1,0 +1,233 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorweave as tf
+
+
+def f(w1, w2):
+    return 3 * w1 ** 2 + 2 * w1 * w2
+
+
+def test_variables_are_watched_constants_are_not():
+    w1, w2 = tf.Variable(5.), tf.Variable(3.)
+    with tf.GradientTape() as tape:
+        z = f(w1, w2)
+    assert [g.numpy() for g in tape.gradient(z, [w1, w2])] == [36.0, 10.0]
+    c1, c2 = tf.constant(5.), tf.constant(3.)
+    with tf.GradientTape() as tape:
+        z = f(c1, c2)
+    assert tape.gradient(z, [c1, c2]) == [None, None]
+    with tf.GradientTape() as tape:
+        tape.watch(c1)
+        tape.watch(c2)
+        z = f(c1, c2)
+    assert [g.numpy() for g in tape.gradient(z, [c1, c2])] == [36.0, 10.0]
+
+
+def test_non_persistent_tape_allows_one_gradient():
+    w1, w2 = tf.Variable(5.), tf.Variable(3.)
+    with tf.GradientTape() as tape:
+        z = f(w1, w2)
+    tape.gradient(z, w1)
+    with pytest.raises(RuntimeError, match="non-persistent"):
+        tape.gradient(z, w2)
+    assert tape._records is None  # released what it recorded
+
+
+def test_persistent_tape():
+    x = tf.constant(3.0)
+    with tf.GradientTape(persistent=True) as g:
+        g.watch(x)
+        y = x * x
+        z = y * y
+    assert g.gradient(z, x).numpy() == 108.0
+    assert g.gradient(y, x).numpy() == 6.0
+    del g
+
+
+def test_list_target_is_summed_and_dict_sources_keep_structure():
+    w1, w2 = tf.Variable(5.), tf.Variable(3.)
+    with tf.GradientTape(persistent=True) as tape:
+        z1 = f(w1, w2 + 2.)
+        z2 = f(w1, w2 + 5.)
+        z3 = f(w1, w2 + 7.)
+    summed = tape.gradient([z1, z2, z3], [w1, w2])
+    assert [g.numpy() for g in summed] == [136.0, 30.0]
+    as_dict = tape.gradient(z1, {"a": w1, "b": w2})
+    assert set(as_dict) == {"a", "b"} and as_dict["b"].numpy() == 10.0
+
+
+def test_output_gradients_and_vector_targets():
+    x = tf.constant([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    g = tape.gradient(y, x, output_gradients=tf.constant([1.0, 0.0, 2.0]))
+    assert g.numpy().tolist() == [2.0, 0.0, 12.0]
+
+
+def test_unconnected_gradients():
+    x, y = tf.Variable(1.0), tf.Variable(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        z = x * 3.0
+    assert tape.gradient(z, y) is None
+    assert tape.gradient(z, y, unconnected_gradients=tf.UnconnectedGradients.ZERO).numpy() == 0.0
+    assert tape.gradient(z, y, unconnected_gradients="zero").numpy() == 0.0
+
+
+def test_integer_sources_give_none_with_a_warning():
+    x = tf.constant(3)
+    with tf.GradientTape() as tape:
+        with pytest.warns(UserWarning, match="floating"):
+            tape.watch(x)
+        y = x * x
+    with pytest.warns(UserWarning, match="floating"):
+        assert tape.gradient(y, x) is None
+
+
+def test_non_trainable_and_unwatched_accessed_variables():
+    v = tf.Variable(2.0, trainable=False)
+    w = tf.Variable(2.0)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        y = v * w
+    assert tape.gradient(y, [v, w]) == [None, None]
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(v)
+        y = v * w
+    assert tape.gradient(y, v).numpy() == 2.0
+    with tf.GradientTape() as tape:
+        y = v * w
+    assert tape.watched_variables() == (w,)
+
+
+def test_stop_recording_and_identity_cut_dependencies():
+    x = tf.Variable(4.0)
+    with tf.GradientTape() as g:
+        g.watch(x)
+        with g.stop_recording():
+            y = x * x
+        z = x + y
+    assert g.gradient(z, x).numpy() == 1.0
+    s = tf.Variable(4.0)
+    with tf.GradientTape() as g:
+        g.watch(s)
+        x = tf.identity(s)
+        y = s * s
+        z = x + y
+    assert g.gradient(z, x).numpy() == 1.0
+
+
+def test_reset_forgets_what_was_recorded():
+    x = tf.Variable(2.0)
+    with tf.GradientTape() as t:
+        loss = x * x
+        t.reset()
+        loss = loss + x * 3.0
+    assert t.gradient(loss, x).numpy() == 3.0
+
+
+def test_second_derivative_with_nested_tapes():
+    time = tf.Variable(0.)
+    with tf.GradientTape() as outer_tape:
+        with tf.GradientTape() as inner_tape:
+            position = 4.9 * time ** 2
+        speed = inner_tape.gradient(position, time)
+    acceleration = outer_tape.gradient(speed, time)
+    assert speed.numpy() == 0.0
+    np.testing.assert_allclose(acceleration.numpy(), 9.8, rtol=1e-6)
+
+
+def test_higher_order_with_one_persistent_tape():
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = x ** 3
+        dy = t.gradient(y, x)
+        d2y = t.gradient(dy, x)
+    assert dy.numpy() == 12.0 and d2y.numpy() == 12.0
+    assert t.gradient(d2y, x).numpy() == 6.0
+
+
+def test_jacobian_of_stacked_losses():
+    w1, w2 = tf.Variable(5.), tf.Variable(3.)
+    with tf.GradientTape(persistent=True) as tape:
+        z1 = f(w1, w2 + 2.)
+        z2 = f(w1, w2 + 5.)
+        z3 = f(w1, w2 + 7.)
+        y = tf.stack((z1, z2, z3))
+    jac = tape.jacobian(y, [w1, w2])
+    assert jac[0].numpy().tolist() == [40.0, 46.0, 50.0]
+    assert jac[1].numpy().tolist() == [10.0, 10.0, 10.0]
+
+
+def test_jacobian_shapes_and_batch_jacobian():
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = tf.stack([x * x, x * 3.0], axis=1)  # [2, 2, 2]
+    jac = tape.jacobian(y, x)
+    assert jac.shape == (2, 2, 2, 2, 2)
+    bj = tape.batch_jacobian(y, x)
+    assert bj.shape == (2, 2, 2, 2)
+    np.testing.assert_array_equal(bj.numpy()[1, 0], [[6.0, 0.0], [0.0, 8.0]])
+    np.testing.assert_array_equal(bj.numpy()[0, 1], [[3.0, 0.0], [0.0, 3.0]])
+
+
+def test_gradient_through_python_control_flow():
+    def fn(a):
+        b = a * 2
+        while tf.norm(b) < 1000:
+            b = b * 2
+        if tf.reduce_sum(b) > 0:
+            c = b
+        else:
+            c = 100 * b
+        return c
+    for value in (0.37, -0.52):
+        a = tf.constant([[value]])
+        with tf.GradientTape() as t:
+            t.watch(a)
+            c = fn(a)
+        np.testing.assert_allclose(t.gradient(c, a).numpy(), (c / a).numpy(), rtol=1e-6)
+
+
+def test_gradient_through_indexing_gather_and_where():
+    x = tf.Variable([1.0, 2.0, 3.0, 4.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(x[1:3] * 10.0) + tf.reduce_sum(tf.gather(x, [0, 0, 3]))
+        y = y + tf.reduce_sum(tf.where(x > 2.5, x * x, tf.zeros_like(x)))
+    assert tape.gradient(y, x).numpy().tolist() == [2.0, 10.0, 16.0, 9.0]
+
+
+def test_stop_gradient():
+    w1, w2 = tf.Variable(5.), tf.Variable(3.)
+    with tf.GradientTape() as tape:
+        z = 3 * w1 ** 2 + tf.stop_gradient(2 * w1 * w2)
+    g = tape.gradient(z, [w1, w2])
+    assert g[0].numpy() == 30.0 and g[1] is None
+
+
+def test_reentering_a_recording_tape_fails():
+    tape = tf.GradientTape()
+    with tape:
+        with pytest.raises(ValueError):
+            tape.__enter__()
+
+
+def test_watch_nested_structures():
+    a, b = tf.constant(1.0), tf.constant(2.0)
+    with tf.GradientTape() as tape:
+        tape.watch({"a": a, "rest": [b]})
+        y = a * b
+    assert [g.numpy() for g in tape.gradient(y, [a, b])] == [2.0, 1.0]
+
+
+def test_no_warning_for_float_sources():
+    x = tf.Variable(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tf.GradientTape() as tape:
+            y = x * 2.0
+        tape.gradient(y, x)
