@@ -4,6 +4,7 @@ from tensorweave.framework.dtypes import (
     half, int8, int16, int32, int64, resource, string, uint8, uint16, uint32, uint64, variant)
 from tensorweave.framework.convert import constant, convert_to_tensor
 from tensorweave.framework.context import executing_eagerly
+from tensorweave.framework.indexed_slices import IndexedSlices
 from tensorweave.framework.tensor import Tensor, is_tensor
 from tensorweave.framework.tensor_shape import TensorShape
 from tensorweave.framework.tensor_spec import TensorSpec
@@ -11,26 +12,46 @@ from tensorweave.framework.variables import (
     Variable, VariableAggregation, VariableSynchronization)
 from tensorweave.ops import operators as _operators  # noqa: F401 - installs Tensor operators
 from tensorweave.autodiff.tape import GradientTape, UnconnectedGradients
+from tensorweave.autodiff.custom_gradient import custom_gradient
+
+from tensorweave import dtypes, errors, math  # noqa: E402 - namespaces
 
 newaxis = None
 
 # -- math (ops/math_ops.py) --
-from tensorweave.ops.math_ops import add, cast, divide, exp, multiply, negative, realdiv, subtract, truediv
+from tensorweave.ops.math_ops import (
+    abs, acos, acosh, add, add_n, asin, asinh, atan, atan2, atanh, cast, clip_by_value, complex,
+    cos, cosh, divide, equal, exp, floor, greater, greater_equal, less, less_equal, logical_and,
+    logical_not, logical_or, maximum, minimum, multiply, negative, not_equal, pow, realdiv, round,
+    saturate_cast, scalar_mul, sigmoid, sign, sin, sinh, sqrt, square, subtract, tan, tanh,
+    truediv, truncatediv, truncatemod)
+from tensorweave import bitwise
 # -- end math --
 
 # -- reductions (ops/reduction_ops.py) --
-from tensorweave.ops.reduction_ops import reduce_sum
+from tensorweave.ops.reduction_ops import (
+    argmax, argmin, argsort, cumsum, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
+    reduce_mean, reduce_min, reduce_prod, reduce_sum, sort, unique, unique_with_counts)
 # -- end reductions --
 
 # -- arrays (ops/array_ops.py) --
 from tensorweave.ops.array_ops import (
-    broadcast_to, identity, one_hot, ones, ones_like, reshape, stack, unstack, zeros, zeros_like)
+    boolean_mask, broadcast_to, concat, ensure_shape, expand_dims, fill, gather, gather_nd,
+    identity, linspace, meshgrid, one_hot, ones, ones_like, pad, range, rank, repeat, reshape,
+    reverse, roll, scatter_nd, searchsorted, sequence_mask, shape, size, slice, split, squeeze,
+    stack, stop_gradient, strided_slice, tensor_scatter_nd_add, tensor_scatter_nd_max,
+    tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update, tile, transpose,
+    unstack, where, zeros, zeros_like)
 # -- end arrays --
 
 # -- linear algebra (ops/linalg_ops.py) --
+from tensorweave.ops.linalg_ops import (
+    clip_by_global_norm, clip_by_norm, einsum, eye, matmul, norm, tensordot)
+from tensorweave import linalg
 # -- end linear algebra --
 
 # -- nn (ops/nn_ops.py) --
+from tensorweave import nn
 # -- end nn --
 
 # -- random and config (ops/random_ops.py, framework/device.py) --

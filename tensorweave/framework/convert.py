@@ -37,7 +37,11 @@ def _holds_typed_values(value) -> bool:
 
 
 def _python_to_array(value):
-    """(array, dtype) for a Python scalar or nested sequence, with TensorFlow's inference."""
+    """(array, dtype) for a Python scalar or nested sequence, with TensorFlow's inference.
+
+    The array is NumPy's own (float64, int64...), not yet narrowed to `dtype`, so that a requested
+    dtype is reached from the exact Python values (0.1 as float64 is not 0.1 as float32).
+    """
     if isinstance(value, range):
         value = list(value)
     try:
@@ -55,15 +59,12 @@ def _python_to_array(value):
         return arr, dtypes.from_numpy(arr.dtype)
     if kind in "iu":
         if arr.size and (arr.min() < _INT32_MIN or arr.max() > _INT32_MAX):
-            return arr.astype(np.int64), dtypes.int64
-        return arr.astype(np.int32), dtypes.int32
-    dtype = _NP_KIND_DEFAULT[kind]
-    return arr.astype(dtype.as_numpy_dtype, copy=False), dtype
+            return arr, dtypes.int64
+        return arr, dtypes.int32
+    return arr, _NP_KIND_DEFAULT[kind]
 
 
 def _cast_python(value, arr: np.ndarray, src: dtypes.DType, dtype: dtypes.DType) -> np.ndarray:
-    if src is dtype:
-        return arr
     lossy = ((dtype.is_integer or dtype.is_bool) and not (src.is_integer or src.is_bool)) \
         or (dtype.is_bool and not src.is_bool) \
         or (dtype.is_floating and src.is_complex) \
@@ -95,9 +96,13 @@ def to_array(value, dtype=None):
         return _numpy_to_array(value, dtype)
     if hasattr(value, "__array__") and not isinstance(value, (list, tuple)):
         return _numpy_to_array(np.asarray(value), dtype)
+    kind = type(value)
+    if kind is float and (dtype is None or dtype.is_floating or dtype.is_complex):
+        target = dtypes.float32 if dtype is None else dtype  # the common scalar: no array needed
+        return target.as_numpy_dtype(value), target
     arr, src = _python_to_array(value)
     if dtype is None:
-        return arr, src
+        dtype = src
     return _cast_python(value, arr, src, dtype), dtype
 
 
@@ -159,6 +164,9 @@ def convert_like(value, dtype: dtypes.DType) -> Tensor:
     A value that cannot take `dtype` is converted on its own, so that the op then reports the
     dtype mismatch as TensorFlow does.
     """
+    kind = type(value)
+    if (kind is float or kind is int) and dtype._kind in "fc":  # `t * 2.0`: the hot case
+        return Tensor(dtype.as_numpy_dtype(value), dtype)
     if isinstance(value, Tensor):
         return value
     tf_tensor = getattr(value, "__tf_tensor__", None)
