@@ -62,7 +62,7 @@ def check_grad(fn, *args, order: int = 1, eps: float = 1e-6, rtol: float = 1e-5,
     With `order=2` the check is made on the gradient function itself (second derivatives).
     """
     rng = np.random.default_rng(seed)
-    arrays = [np.array(a, dtype=np.float64) for a in args]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in args]
     out = fn(*[tf.constant(a) for a in arrays])
     scalar = first_order = _weighted_sum_fn(fn, _weights(out.numpy(), rng))
     if order == 2:

@@ -174,7 +174,7 @@ class GradientTape:
                     variable_grads[key] = grad if previous is None else math_ops.add(previous, grad)
                 continue
             outs = rec.outputs
-            if len(outs) == 1:
+            if not rec.prim.multi_output:
                 dy = grads.get(id(outs[0]))
                 if dy is None:
                     continue

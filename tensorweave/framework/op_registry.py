@@ -76,8 +76,13 @@ def _wrap(value) -> Tensor:
     return Tensor(value, dtype)
 
 
-def _describe(inputs) -> str:
-    return ", ".join(f"{t._dtype.name}{list(np.shape(t._value))}" for t in inputs)
+def _message(exc: Exception, inputs) -> str:
+    """TensorFlow's wording for a NumPy failure inside a forward, with the inputs described."""
+    if "could not be broadcast" in str(exc):
+        shapes = " vs. ".join(str(list(np.shape(t._value))) for t in inputs)
+        return f"Incompatible shapes: {shapes}"
+    described = ", ".join(f"{t._dtype.name}{list(np.shape(t._value))}" for t in inputs)
+    return f"{exc} (inputs: {described})"
 
 
 def execute(prim: Primitive, inputs: tuple, attrs: Optional[dict] = None):
@@ -95,8 +100,7 @@ def execute(prim: Primitive, inputs: tuple, attrs: Optional[dict] = None):
     except OpError:
         raise
     except (ValueError, IndexError, TypeError, np.linalg.LinAlgError) as exc:
-        raise op_error(InvalidArgumentError, prim.name,
-                       f"{exc} (inputs: {_describe(inputs)})") from None
+        raise op_error(InvalidArgumentError, prim.name, _message(exc, inputs)) from None
     if prim.multi_output:
         result = outputs = tuple([_wrap(o) for o in out])
     else:

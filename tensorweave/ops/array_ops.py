@@ -334,6 +334,8 @@ def _unstack_forward(x, axis, num):
 
 
 def _unstack_abstract(x, axis, num):
+    if x.shape.rank is None:
+        return tuple(TensorSpec(None, x.dtype) for _ in builtins.range(num))
     dims = x.shape.as_list()
     del dims[axis]
     return tuple(TensorSpec(dims, x.dtype) for _ in builtins.range(num))

@@ -6,6 +6,7 @@ matmul's adjoint flags where a formula needs A^H, so that they need no separate 
 from __future__ import annotations
 
 import collections
+import collections.abc
 import functools
 import numbers
 import string
@@ -16,6 +17,7 @@ from tensorweave.framework import dtypes
 from tensorweave.framework.convert import convert_to_tensor, dtype_mismatch, unsupported_dtype
 from tensorweave.framework.errors import (
     FailedPreconditionError, InvalidArgumentError, NotFoundError, op_error)
+from tensorweave.framework.indexed_slices import IndexedSlices
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_shape import TensorShape, broadcast_static_shape
@@ -262,8 +264,9 @@ def _join(inputs, output) -> str:
 
 
 def _einsum_forward(*arrays, equation):
-    inputs, _ = _parse_equation(equation, len(arrays))
+    inputs, output = _parse_equation(equation, len(arrays))
     sizes = {}
+    broadcast_rank = 0
     for index, (labels, arr) in enumerate(zip(inputs, arrays)):
         named = len(labels) - (_ELLIPSIS in labels)
         if _ELLIPSIS in labels:
@@ -276,6 +279,7 @@ def _einsum_forward(*arrays, equation):
         for label in labels:
             if label == _ELLIPSIS:
                 axis += arr.ndim - named
+                broadcast_rank = max(broadcast_rank, arr.ndim - named)
                 continue
             size = arr.shape[axis]
             expected = sizes.setdefault(label, size)
@@ -283,6 +287,9 @@ def _einsum_forward(*arrays, equation):
                 raise _fail("Einsum", f"Expected dimension {expected} at axis {axis} of the input "
                                       f"shaped {_shape_text(arr.shape)} but got dimension {size}")
             axis += 1
+    if broadcast_rank and _ELLIPSIS not in output:
+        raise _fail("Einsum", f"Output contains {broadcast_rank} broadcasting dimension(s) but no "
+                              "ellipsis (...) was found in the output subscripts.")
     # NumPy's path optimizer routes big contractions to BLAS; for small ones it costs more.
     optimize = len(arrays) > 1 and max(a.size for a in arrays) > 2048
     return np.einsum(equation, *arrays, optimize=optimize)
@@ -814,16 +821,11 @@ def _qr_abstract(x, full_matrices=False):
     return TensorSpec(dims[:-2] + [m, inner], x.dtype), TensorSpec(dims[:-2] + [inner, n], x.dtype)
 
 
-def _qr_grad(op, dys):
-    # For m >= n (Q and R square or tall): with M = R dR^H - dQ^H Q, copyltu(M) its lower
-    # triangle mirrored, dA = (dQ + Q copyltu(M)) R^-H; written here as in TensorFlow.
-    a = op.inputs[0]
-    q, r = op.outputs
-    dq, dr = dys
-    m, n = a.shape[-2], a.shape[-1]
-    if m < n or (op.attrs["full_matrices"] and m != n):
-        raise NotImplementedError("QrGrad not implemented when nrows < ncols or when "
-                                  "full_matrices is true and nrows != ncols.")
+def _qr_grad_tall(q, r, dq, dr):
+    """The QR gradient for m >= n (Q [m, n], R [n, n]), as TensorFlow computes it:
+    with M = R dR^H - dQ^H Q, dA = (dQ + Q copyltu(M)) R^-H, copyltu(M) being the lower
+    triangle of M mirrored; written with Q^H dQ and R dR^H and their adjoints."""
+    n = r.shape[-1]
     qdq = _mm(q, dq, True, False)
     qdq_h = _mm(dq, q, True, False)
     rdr = _mm(r, dr, False, True)
@@ -833,6 +835,22 @@ def _qr_grad(op, dys):
     grad_a = _mm(q, math_ops.add(dr, _mm(lower, r_inv, False, True)), False, False)
     grad_b = _mm(math_ops.subtract(dq, _mm(q, qdq, False, False)), r_inv, False, True)
     return math_ops.add(grad_a, grad_b)
+
+
+def _qr_grad(op, dys):
+    a = op.inputs[0]
+    q, r = op.outputs
+    dq, dr = dys
+    m, n = a.shape[-2], a.shape[-1]
+    if op.attrs["full_matrices"] and m != n:
+        raise NotImplementedError("QrGrad not implemented when full_matrices is true and "
+                                  "nrows != ncols.")
+    if m >= n:
+        return _qr_grad_tall(q, r, dq, dr)
+    # Wide A = [X | Y] with X square: X = Q U and Y = Q V where R = [U | V].
+    y, u, v_grad, u_grad = a[..., :, m:], r[..., :, :m], dr[..., :, m:], dr[..., :, :m]
+    dx = _qr_grad_tall(q, u, math_ops.add(dq, _mm(y, v_grad, False, True)), u_grad)
+    return array_ops.concat([dx, _mm(q, v_grad, False, False)], axis=-1)
 
 
 QR = primitive("Qr", _qr_forward, _qr_grad, _qr_abstract, multi_output=True)
@@ -920,6 +938,62 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     x = _lapack_input(tensor, "Svd")
     out = execute(SVD, (x,), {"full_matrices": bool(full_matrices), "compute_uv": bool(compute_uv)})
     return out if compute_uv else out[0]
+
+
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """The Moore-Penrose pseudo-inverse, from the SVD; singular values at most
+    rcond * max(s) are treated as zero (rcond defaults to 10 * max(M, N) * eps)."""
+    x = _lapack_input(a, "Svd")
+    s, u, v = svd(x)
+    m, n = x.shape[-2], x.shape[-1]
+    if rcond is None:
+        rcond = 10 * max(m, n) * float(np.finfo(s.dtype.as_numpy_dtype).eps)
+    cutoff = math_ops.multiply(convert_to_tensor(rcond, dtype=s.dtype),
+                               reduction_ops.reduce_max(s, axis=-1, keepdims=True))
+    keep = math_ops.greater(s, cutoff)
+    # 1/s only where s is kept, so that neither the value nor the gradient sees 1/0.
+    safe = array_ops.where(keep, s, array_ops.ones_like(s))
+    s_inv = array_ops.where(keep, math_ops.divide(array_ops.ones_like(s), safe), array_ops.zeros_like(s))
+    if x.dtype.is_complex:
+        s_inv = math_ops.cast(s_inv, x.dtype)
+    return _mm(_scale_columns(v, s_inv), u, False, True)
+
+
+def matrix_rank(a, tol=None, validate_args=False, name=None):
+    """The number of singular values above `tol` (default eps * max(M, N) * max(s)), as int32."""
+    s = svd(a, compute_uv=False)
+    if tol is None:
+        x_shape = convert_to_tensor(a).shape
+        eps = float(np.finfo(s.dtype.as_numpy_dtype).eps)
+        tol = math_ops.multiply(convert_to_tensor(eps * max(x_shape[-2], x_shape[-1]), dtype=s.dtype),
+                                reduction_ops.reduce_max(s, axis=-1, keepdims=True))
+    else:
+        tol = convert_to_tensor(tol, dtype_hint=s.dtype)
+    return reduction_ops.reduce_sum(math_ops.cast(math_ops.greater(s, tol), dtypes.int32), axis=-1)
+
+
+def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """The least-squares solution X of matrix @ X = rhs, with an optional L2 (ridge) penalty.
+
+    fast=True solves the regularized normal equations by Cholesky; fast=False uses the
+    pseudo-inverse (the minimum-norm solution, also for rank-deficient matrices).
+    """
+    a = _lapack_input(matrix, "MatrixSolveLs")
+    b = convert_to_tensor(rhs, dtype_hint=a._dtype)
+    if b._dtype is not a._dtype:
+        raise dtype_mismatch("MatrixSolveLs", 1, a._dtype, b._dtype)
+    if not fast:
+        if float(l2_regularizer) != 0.0:
+            raise NotImplementedError("lstsq with fast=False supports only l2_regularizer=0.")
+        return matmul(pinv(a), b)
+    m, n = a.shape[-2], a.shape[-1]
+    reg = math_ops.cast(convert_to_tensor(l2_regularizer, dtype_hint=a.dtype), a.dtype)
+    if m >= n:  # (A^H A + l2 I) X = A^H B
+        gram = math_ops.add(_mm(a, a, True, False), math_ops.multiply(reg, eye(n, dtype=a.dtype)))
+        return cholesky_solve(cholesky(gram), matmul(a, b, adjoint_a=True))
+    # X = A^H (A A^H + l2 I)^-1 B: the minimum-norm solution of an underdetermined system
+    gram = math_ops.add(_mm(a, a, False, True), math_ops.multiply(reg, eye(m, dtype=a.dtype)))
+    return matmul(a, cholesky_solve(cholesky(gram), b), adjoint_a=True)
 
 
 def _eigh_forward(x, compute_v=True):
@@ -1190,8 +1264,9 @@ def _dim_value(value, what: str) -> int:
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """Identity matrices [*batch_shape, num_rows, num_columns] (ones on the main diagonal)."""
     dtype = dtypes.as_dtype(dtype)
+    shown_cols = num_rows if num_columns is None else num_columns
     message = ("Arguments `num_rows` and `num_columns` must be positive integer values. "
-               f"Received: num_rows={num_rows}, num_columns={num_columns if num_columns is not None else num_rows}")
+               f"Received: num_rows={num_rows}, num_columns={shown_cols}")
     rows = _dim_value(num_rows, message)
     cols = rows if num_columns is None else _dim_value(num_columns, message)
     batch = [] if batch_shape is None else list(array_ops.shape_attr(batch_shape))
@@ -1357,7 +1432,8 @@ def global_norm(t_list, name=None):
     """sqrt(sum of the squared L2 norms of the tensors of `t_list`); None entries are skipped."""
     _require_sequence(t_list)
     from tensorweave.ops import nn_ops
-    halves = [nn_ops.l2_loss(convert_to_tensor(t)) for t in t_list if t is not None]
+    halves = [nn_ops.l2_loss(t.values if isinstance(t, IndexedSlices) else convert_to_tensor(t))
+              for t in t_list if t is not None]
     if not halves:
         return convert_to_tensor(0.0)
     total = reduction_ops.reduce_sum(array_ops.stack(halves))
@@ -1368,6 +1444,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     """Scales every tensor of `t_list` by clip_norm / max(global_norm, clip_norm).
 
     Returns (list of clipped tensors, global norm); an infinite norm makes every value NaN.
+    None entries stay None; IndexedSlices have their values scaled.
     """
     _require_sequence(t_list)
     if use_norm is None:
@@ -1386,6 +1463,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         if t is None:
             clipped.append(None)
             continue
+        if isinstance(t, IndexedSlices):
+            values = math_ops.multiply(t.values, math_ops.cast(scale, t.dtype))
+            clipped.append(IndexedSlices(array_ops.identity(values), t.indices, t.dense_shape))
+            continue
         t = convert_to_tensor(t)
         clipped.append(array_ops.identity(math_ops.multiply(t, math_ops.cast(scale, t.dtype))))
     return clipped, use_norm
@@ -1394,6 +1475,8 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """t * clip_norm / max(l2norm(t, axes), clip_norm): the L2 norm along `axes` is at most
     clip_norm. The gradient stays finite where the norm is zero."""
+    if isinstance(t, IndexedSlices):  # clips the values; the indices stay
+        return IndexedSlices(clip_by_norm(t.values, clip_norm, axes), t.indices, t.dense_shape)
     values = t if type(t) is Tensor else convert_to_tensor(t)
     clip_norm = math_ops.cast(convert_to_tensor(clip_norm, dtype_hint=values.dtype), values.dtype)
     l2sum = reduction_ops.reduce_sum(math_ops.multiply(values, values), axis=axes, keepdims=True)

@@ -57,7 +57,8 @@ def test_matmul_gradients_and_abstract():
             check_abstract(fn, c(a), c(b))
     bx, by = RNG.normal(size=(2, 1, 2, 3)), RNG.normal(size=(3, 3, 2))
     check_grad(tf.matmul, bx, by)
-    check_grad(lambda x, y: tf.matmul(x, y, adjoint_b=True), bx, np.ascontiguousarray(np.swapaxes(by, -1, -2)))
+    by_t = np.ascontiguousarray(np.swapaxes(by, -1, -2))
+    check_grad(lambda x, y: tf.matmul(x, y, adjoint_b=True), bx, by_t)
     check_grad(tf.matmul, A23, B34, order=2)
     check_abstract(tf.matmul, c(bx), c(by))
     check_abstract(lambda x, y: tf.matmul(x, y, output_type=tf.int32),
@@ -88,9 +89,11 @@ def test_matmul_errors():
     raises(tf.errors.InvalidArgumentError,
            lambda: tf.matmul(tf.ones([2, 3]), tf.ones([3, 2], tf.float64)), "MatMul")
     raises(tf.errors.InvalidArgumentError, lambda: tf.matmul([[1, 2]], [[3.0], [4.0]]))
-    raises(tf.errors.InvalidArgumentError, lambda: tf.matmul(tf.ones([2, 2], tf.bool), tf.ones([2, 2], tf.bool)))
+    raises(tf.errors.InvalidArgumentError,
+           lambda: tf.matmul(tf.ones([2, 2], tf.bool), tf.ones([2, 2], tf.bool)))
     raises(tf.errors.NotFoundError, lambda: tf.matmul(tf.ones([2, 2], tf.uint8), tf.ones([2, 2], tf.uint8)))
-    raises(tf.errors.NotFoundError, lambda: tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]), output_type=tf.float64))
+    raises(tf.errors.NotFoundError,
+           lambda: tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]), output_type=tf.float64))
     raises(ValueError, lambda: tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]), transpose_a=True, adjoint_a=True))
 
 
@@ -145,6 +148,8 @@ def test_einsum_second_order_dtypes_and_errors():
     raises(tf.errors.InvalidArgumentError,
            lambda: tf.einsum("bij,bjk->bik", tf.ones([1, 2, 3]), tf.ones([4, 3, 2])), "Expected dimension")
     raises(tf.errors.InvalidArgumentError, lambda: tf.einsum("ij->j", tf.ones([3])), "rank 2")
+    raises(tf.errors.InvalidArgumentError,
+           lambda: tf.einsum("i...j,jk->ik", tf.ones([2, 7, 3]), tf.ones([3, 4])), "broadcasting dimension")
     raises(ValueError, lambda: tf.einsum("ij,jk->ik", tf.ones([2, 3])), "Got 1 inputs")
     raises(ValueError, lambda: tf.einsum("ij->ijk", tf.ones([3, 3])), "label k")
     raises(tf.errors.InvalidArgumentError,
@@ -193,7 +198,7 @@ def test_inv_det_slogdet_gradients_and_abstract():
     check_grad(tf.linalg.det, BATCH_SQ)
     check_grad(tf.linalg.det, SQ[:2, :2], order=2)
     check_grad(lambda x: tf.linalg.slogdet(x)[1], -BATCH_SQ)
-    check_grad(lambda x: tf.linalg.logdet(tf.matmul(x, x, transpose_b=True) + tf.eye(3, dtype=tf.float64)), SQ)
+    check_grad(lambda x: tf.linalg.logdet(_sym(x)), SQ)
     for fn in (tf.linalg.inv, tf.linalg.det, lambda x: tf.linalg.slogdet(x)[0], tf.linalg.logdet):
         check_abstract(fn, c(np.stack([SPD, SPD])))
 
@@ -218,7 +223,8 @@ def test_solve_and_triangular_solve():
     check_abstract(tf.linalg.solve, c(SQ), c(rhs))
     raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.solve([[1.0, 2.0], [2.0, 4.0]], tf.ones([2, 1])),
            "Input matrix is not invertible.")
-    raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.solve(tf.eye(2), tf.ones([3, 1])), "incompatible")
+    raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.solve(tf.eye(2), tf.ones([3, 1])),
+           "incompatible")
     raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.solve(tf.eye(2), tf.ones([2])), "same rank")
     raises(tf.errors.InvalidArgumentError,
            lambda: tf.linalg.solve(tf.eye(2, batch_shape=[3]), tf.ones([1, 2, 1])), "outer dimensions")
@@ -273,13 +279,16 @@ def test_qr():
         np.testing.assert_allclose(tf.matmul(q, r).numpy(), x, atol=1e-12)
         np.testing.assert_allclose(np.triu(r.numpy()), r.numpy())
         k = q.shape[-1]
-        np.testing.assert_allclose(np.swapaxes(q.numpy(), -1, -2) @ q.numpy(), np.broadcast_to(np.eye(k), q.shape[:-2] + (k, k)),
-                                   atol=1e-12)
+        gram = np.swapaxes(q.numpy(), -1, -2) @ q.numpy()
+        np.testing.assert_allclose(gram, np.broadcast_to(np.eye(k), gram.shape), atol=1e-12)
         check_abstract(lambda t, full=full: tf.linalg.qr(t, full_matrices=full), c(x))
     tall = RNG.normal(size=(4, 3))
     check_grad(lambda x: tf.linalg.qr(x).q, tall)
     check_grad(lambda x: tf.linalg.qr(x).r, tall)
     check_grad(lambda x: tf.linalg.qr(x).r, SQ, order=2)
+    wide = RNG.normal(size=(2, 2, 3))
+    check_grad(lambda x: tf.linalg.qr(x).q, wide)
+    check_grad(lambda x: tf.linalg.qr(x).r, wide)
     assert tf.linalg.qr(np.eye(2, dtype=np.float16)).q.dtype == tf.float16
 
 
@@ -289,10 +298,12 @@ def test_svd():
         s, u, v = tf.linalg.svd(x, full_matrices=full)
         np.testing.assert_allclose(s.numpy(), np.linalg.svd(x, compute_uv=False))
         k = s.shape[-1]
-        recon = np.matmul(u.numpy()[..., :k] * s.numpy()[..., None, :], np.swapaxes(v.numpy()[..., :k], -1, -2))
+        scaled_u = u.numpy()[..., :k] * s.numpy()[..., None, :]
+        recon = np.matmul(scaled_u, np.swapaxes(v.numpy()[..., :k], -1, -2))
         np.testing.assert_allclose(recon, x, atol=1e-12)
         check_abstract(lambda t, full=full: tf.linalg.svd(t, full_matrices=full), c(x))
-    np.testing.assert_allclose(tf.linalg.svd(A23, compute_uv=False).numpy(), np.linalg.svd(A23, compute_uv=False))
+    np.testing.assert_allclose(tf.linalg.svd(A23, compute_uv=False).numpy(),
+                               np.linalg.svd(A23, compute_uv=False))
     check_abstract(lambda t: tf.linalg.svd(t, compute_uv=False), c(A23))
     z = (A23 + 1j * A23[::-1]).astype(np.complex64)
     s, u, v = tf.linalg.svd(z)
@@ -305,6 +316,28 @@ def test_svd():
         check_grad(lambda t: tf.square(tf.linalg.svd(t)[1]), x)
         check_grad(lambda t: tf.square(tf.linalg.svd(t)[2]), x)
     check_grad(lambda t: tf.linalg.svd(t)[0], SQ, order=2)
+
+
+def test_pinv_lstsq_matrix_rank():
+    rank2 = np.array([[1.0, 2.0], [2.0, 4.0], [1.0, 0.0]])
+    deficient = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(tf.linalg.pinv(rank2).numpy(), np.linalg.pinv(rank2), atol=1e-12)
+    np.testing.assert_allclose(tf.linalg.pinv(deficient).numpy(), np.linalg.pinv(deficient), atol=1e-12)
+    assert tf.linalg.matrix_rank(rank2).numpy() == 2 and tf.linalg.matrix_rank(rank2).dtype == tf.int32
+    assert tf.linalg.matrix_rank(np.ones((2, 3, 3))).numpy().tolist() == [1, 1]
+    assert tf.linalg.matrix_rank(deficient, tol=0.5).numpy() == 1
+    b = np.ones((3, 1))
+    np.testing.assert_allclose(tf.linalg.lstsq(rank2, b).numpy(), np.linalg.lstsq(rank2, b, rcond=None)[0])
+    np.testing.assert_allclose(tf.linalg.lstsq(rank2, b, fast=False).numpy(),
+                               np.linalg.lstsq(rank2, b, rcond=None)[0])
+    ridge = np.linalg.solve(rank2.T @ rank2 + 0.1 * np.eye(2), rank2.T @ b)
+    np.testing.assert_allclose(tf.linalg.lstsq(rank2, b, l2_regularizer=0.1).numpy(), ridge)
+    wide = np.ascontiguousarray(rank2.T)
+    np.testing.assert_allclose(tf.linalg.lstsq(wide, np.ones((2, 1))).numpy(),
+                               np.linalg.lstsq(wide, np.ones((2, 1)), rcond=None)[0])
+    check_grad(tf.linalg.pinv, RNG.normal(size=(3, 2)))
+    check_grad(tf.linalg.lstsq, RNG.normal(size=(3, 2)), RNG.normal(size=(3, 1)))
+    check_abstract(tf.linalg.pinv, c(rank2))
 
 
 def test_eigh_eigvalsh():
@@ -432,8 +465,9 @@ def test_norm_values():
     assert tf.norm(x, ord=1, axis=(0, 1), keepdims=True).shape == (1, 1)
     assert tf.norm(x, axis=1, keepdims=True).shape == (2, 1)
     batch = RNG.normal(size=(2, 3, 4))
-    np.testing.assert_allclose(tf.norm(batch, ord=2, axis=[-2, -1]).numpy(), np.linalg.norm(batch, 2, axis=(1, 2)))
-    np.testing.assert_allclose(tf.norm(batch, ord=2, axis=[0, 2]).numpy(), np.linalg.norm(batch, 2, axis=(0, 2)))
+    for axes, np_axes in (([-2, -1], (1, 2)), ([0, 2], (0, 2))):
+        np.testing.assert_allclose(tf.norm(batch, ord=2, axis=axes).numpy(),
+                                   np.linalg.norm(batch, 2, axis=np_axes))
     np.testing.assert_allclose(tf.linalg.norm(batch, ord=1, axis=[2, 1]).numpy(),
                                np.linalg.norm(batch, 1, axis=(2, 1)))
     assert tf.norm(np.array([3 + 4j, 1j], dtype=np.complex64)).dtype == tf.complex64
@@ -469,7 +503,8 @@ def test_norm_gradients_and_errors():
 def test_l2_normalize():
     x = np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32)
     out = tf.math.l2_normalize(x, axis=1)
-    assert out.dtype == tf.float32 and out.numpy().tolist() == [[0.6000000238418579, 0.800000011920929], [0, 0]]
+    assert out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), [[0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
     np.testing.assert_allclose(tf.linalg.l2_normalize(x).numpy(), x / 5.0)
     np.testing.assert_allclose(tf.math.l2_normalize(x, dim=1).numpy(), out.numpy())
     np.testing.assert_allclose(tf.math.l2_normalize(np.array([3 + 4j])).numpy(), [0.6 + 0.8j])
@@ -485,9 +520,10 @@ def test_clip_by_norm():
     np.testing.assert_allclose(tf.clip_by_norm(x, 1.0, axes=[1]).numpy(), [[0.6, 0.8], [0, 1]], rtol=1e-6)
     np.testing.assert_allclose(tf.clip_by_norm(x, 10.0).numpy(), x)
     np.testing.assert_allclose(tf.clip_by_norm(x, 1.0).numpy(), x / np.sqrt(26), rtol=1e-6)
-    np.testing.assert_allclose(tf.clip_by_norm(x, [1.0, 2.0], axes=[1]).numpy(), [[0.6, 1.6], [0, 1]], rtol=1e-6)
-    np.testing.assert_allclose(tf.clip_by_norm(x, tf.constant(1.0, tf.float64), axes=1).numpy()[0], [0.6, 0.8],
+    np.testing.assert_allclose(tf.clip_by_norm(x, [1.0, 2.0], axes=[1]).numpy(), [[0.6, 1.6], [0, 1]],
                                rtol=1e-6)
+    wide_clip = tf.clip_by_norm(x, tf.constant(1.0, tf.float64), axes=1)  # clip_norm is cast
+    np.testing.assert_allclose(wide_clip.numpy()[0], [0.6, 0.8], rtol=1e-6)
     y = RNG.normal(size=(2, 3))
     check_grad(lambda t: tf.clip_by_norm(t, 1.0, axes=[1]), y)
     check_grad(lambda t: tf.clip_by_norm(t, 100.0), y)
@@ -518,6 +554,12 @@ def test_global_norm_and_clip_by_global_norm():
     check_grad(lambda s, t: tf.linalg.global_norm([s, t]), x, y)
     check_grad(lambda s, t: tf.clip_by_global_norm([s, t], 1.0)[0][0], x, y)
     check_abstract(lambda s, t: tf.clip_by_global_norm([s, t], 1.0)[0][1], c(x), c(y))
+    sparse = tf.IndexedSlices(tf.constant([[3.0, 4.0]]), tf.constant([1]), tf.constant([3, 2]))
+    assert tf.linalg.global_norm([sparse, b]).numpy() == 13.0
+    clipped, _ = tf.clip_by_global_norm([sparse, b], 5.0)
+    assert isinstance(clipped[0], tf.IndexedSlices) and clipped[0].indices.numpy().tolist() == [1]
+    np.testing.assert_allclose(clipped[0].values.numpy(), [[3 * 5 / 13, 4 * 5 / 13]], rtol=1e-6)
+    np.testing.assert_allclose(tf.clip_by_norm(sparse, 1.0).values.numpy(), [[0.6, 0.8]], rtol=1e-6)
     raises(TypeError, lambda: tf.linalg.global_norm(tf.constant([3.0, 4.0])), "sequence")
     raises(TypeError, lambda: tf.clip_by_global_norm(tf.constant([3.0, 4.0]), 5.0), "sequence")
     raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.global_norm([tf.constant([3, 4])]))
