@@ -55,6 +55,8 @@ from tensorweave import nn
 # -- end nn --
 
 # -- random and config (ops/random_ops.py, framework/device.py) --
+from tensorweave import config, random
+from tensorweave.framework.device import DeviceSpec, device
 # -- end random and config --
 
 __version__ = "0.1.0"

@@ -27,29 +27,34 @@ REGISTRY: dict = {}
 class Primitive:
     """One primitive op: its TensorFlow name and its three definitions."""
 
-    __slots__ = ("name", "forward", "grad", "abstract", "multi_output")
+    __slots__ = ("name", "forward", "grad", "abstract", "multi_output", "stateful")
 
     def __init__(self, name: str, forward: Callable, grad: Optional[Callable] = None,
-                 abstract: Optional[Callable] = None, multi_output: bool = False):
+                 abstract: Optional[Callable] = None, multi_output: bool = False,
+                 stateful: bool = False):
         self.name = name
         self.forward = forward
         self.grad = grad
         self.abstract = abstract
         self.multi_output = multi_output
+        self.stateful = stateful
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
 
 
 def primitive(name: str, forward: Callable, grad: Optional[Callable] = None,
-              abstract: Optional[Callable] = None, multi_output: bool = False) -> Primitive:
+              abstract: Optional[Callable] = None, multi_output: bool = False,
+              stateful: bool = False) -> Primitive:
     """Declares and registers a primitive op under its TensorFlow op name.
 
     A `multi_output` primitive's forward returns a tuple of arrays (unstack, split, top_k...).
+    A `stateful` primitive's output is not a function of its inputs (random ops drawing from a
+    stream): graph passes must neither fold nor merge it.
     """
     if name in REGISTRY:
         raise ValueError(f"Primitive {name} is already registered")
-    prim = Primitive(name, forward, grad, abstract, multi_output)
+    prim = Primitive(name, forward, grad, abstract, multi_output, stateful)
     REGISTRY[name] = prim
     return prim
 

@@ -116,7 +116,7 @@ def test_linear_regression_demo_learns_the_true_parameters(capsys):
     losses = [float(v) for v in re.findall(r"epoch \d, loss ([0-9.e-]+)", out)]
     assert len(losses) == 3 and losses[-1] < 1e-3 and losses[0] > losses[-1]
     assert "<tf.Variable 'Variable:0' shape=(2, 1) dtype=float32, numpy=" in out
-    numbers = [float(v) for v in re.findall(r"\[\s*(-?[0-9.]+)\]", out.split("[2, -3.4]")[1])]
+    numbers = [float(v) for v in re.findall(r"\[\s*(-?[0-9.]+)\s*\]", out.split("[2, -3.4]")[1])]
     np.testing.assert_allclose(numbers[:2], [2.0, -3.4], atol=0.01)
     np.testing.assert_allclose(float(out.split("4.2 <tf.Variable")[1].split("array([")[1].split("]")[0]),
                                4.2, atol=0.01)

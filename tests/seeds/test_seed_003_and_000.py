@@ -105,12 +105,13 @@ def test_chapter_2_naive_dense_training_step_reduces_the_loss():
         picked = tf.gather(predictions, labels, batch_dims=1)
         return tf.reduce_mean(-tf.math.log(picked))
 
+    learning_rate = 1e-3
     losses = []
-    for _ in range(5):
+    for _ in range(10):
         with tf.GradientTape() as tape:
             average_loss = loss_of(model(images))
         gradients = tape.gradient(average_loss, model.weights)
         for g, w in zip(gradients, model.weights):
-            w.assign_sub(g * 1e-1)
+            w.assign_sub(g * learning_rate)
         losses.append(float(average_loss))
     assert losses[-1] < losses[0]
