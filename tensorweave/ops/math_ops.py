@@ -125,9 +125,9 @@ def _divide_grad(op, dy):
             unbroadcast(negative(multiply(dy, realdiv(conj(op.outputs[0]), y))), y))
 
 
-ADD = primitive("AddV2", np.add, _add_grad, shape_rules.broadcast)
-SUBTRACT = primitive("Sub", np.subtract, _subtract_grad, shape_rules.broadcast)
-MULTIPLY = primitive("Mul", np.multiply, _multiply_grad, shape_rules.broadcast)
+ADD = primitive("AddV2", _quiet(np.add), _add_grad, shape_rules.broadcast)
+SUBTRACT = primitive("Sub", _quiet(np.subtract), _subtract_grad, shape_rules.broadcast)
+MULTIPLY = primitive("Mul", _quiet(np.multiply), _multiply_grad, shape_rules.broadcast)
 REAL_DIV = primitive("RealDiv", _quiet(np.true_divide), _divide_grad, shape_rules.broadcast)
 NEGATE = primitive("Neg", np.negative, lambda op, dy: negative(dy), shape_rules.same_as_input)
 

@@ -42,8 +42,9 @@ def _upcast(x: np.ndarray) -> np.ndarray:
 
 
 # -- relu --------------------------------------------------------------------------------------
+# A product with the mask, not a select, as TensorFlow's kernel: a nan gradient stays nan.
 def _relu_grad_forward(dy, x):
-    return np.where(x > 0, dy, np.zeros((), dy.dtype))
+    return dy * (x > 0)
 
 
 # d(ReluGrad)/d(dy) is ReluGrad itself; it is piecewise constant in x.
@@ -71,7 +72,7 @@ def _relu6_forward(x):
 
 
 def _relu6_grad_forward(dy, x):
-    return np.where((x > 0) & (x < 6), dy, np.zeros((), dy.dtype))
+    return dy * ((x > 0) & (x < 6))
 
 
 RELU6_GRAD = primitive("Relu6Grad", _relu6_grad_forward,
