@@ -8,7 +8,6 @@ from tensorweave.framework.context import state, tapes_paused
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.op_registry import Primitive, record
 from tensorweave.framework.tensor import Tensor
-from tensorweave.framework.variables import Variable
 from tensorweave.util import nest
 
 

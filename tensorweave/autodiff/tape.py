@@ -141,10 +141,10 @@ class GradientTape:
         self._reset_state()
 
     # -- differentiation -------------------------------------------------------------------
-    def _check_usable(self, what: str):
+    def _check_usable(self):
         if self._records is None:
-            raise RuntimeError(f"A non-persistent GradientTape can only be used to compute one set "
-                               f"of gradients (or jacobians)")
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
+                               "of gradients (or jacobians)")
         if self._recording and not self._persistent:
             self._pop()  # as in TensorFlow: a non-persistent tape stops recording here
 
@@ -205,7 +205,7 @@ class GradientTape:
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients=UnconnectedGradients.NONE):
         """The gradient of `target` (summed, if a list or vector) with respect to `sources`."""
-        self._check_usable("gradient")
+        self._check_usable()
         unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
         flat_sources = nest.flatten(sources)
         for source in flat_sources:
@@ -231,7 +231,7 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """d target[i...] / d source[j...], shaped target.shape + source.shape, for each source."""
-        self._check_usable("jacobian")
+        self._check_usable()
         unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
         target = convert_to_tensor(target)
         flat_sources = nest.flatten(sources)
@@ -255,7 +255,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """d target[b, i...] / d source[b, j...] for each example b, shaped [b, i..., j...]."""
-        self._check_usable("batch_jacobian")
+        self._check_usable()
         target = convert_to_tensor(target)
         batch = target.shape[0]
         if source.shape[0] != batch:

@@ -178,8 +178,25 @@ def convert_like(value, dtype: dtypes.DType) -> Tensor:
         return _as_tensor_value(*to_array(value))
 
 
-def _is_tensor_like(value) -> bool:
+def is_tensor_like(value) -> bool:
+    """True for a tensor or anything that converts by the `__tf_tensor__` protocol (variables)."""
     return isinstance(value, Tensor) or hasattr(value, "__tf_tensor__")
+
+
+def convert_pair(x, y):
+    """Two operands as tensors, the non-tensor one taking the other's dtype where it can."""
+    if type(x) is Tensor:
+        if type(y) is not Tensor:
+            y = convert_like(y, x._dtype)
+    elif type(y) is Tensor:
+        x = convert_like(x, y._dtype)
+    elif is_tensor_like(y) and not is_tensor_like(x):
+        y = convert_to_tensor(y)
+        x = convert_like(x, y._dtype)
+    else:
+        x = convert_to_tensor(x)
+        y = convert_like(y, x._dtype)
+    return x, y
 
 
 def binary_operands(op_name: str, x, y, allowed=None):
@@ -187,17 +204,7 @@ def binary_operands(op_name: str, x, y, allowed=None):
 
     `allowed` is a set of dtype enums (`dtypes.NUMBER`...) the op accepts.
     """
-    if type(x) is Tensor:
-        if type(y) is not Tensor:
-            y = convert_like(y, x._dtype)
-    elif type(y) is Tensor:
-        x = convert_like(x, y._dtype)
-    elif _is_tensor_like(y) and not _is_tensor_like(x):
-        y = convert_to_tensor(y)
-        x = convert_like(x, y._dtype)
-    else:
-        x = convert_to_tensor(x)
-        y = convert_like(y, x._dtype)
+    x, y = convert_pair(x, y)
     if x._dtype is not y._dtype:
         raise dtype_mismatch(op_name, 1, x._dtype, y._dtype)
     if allowed is not None and x._dtype._enum not in allowed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tensorweave.framework import dtypes
-from tensorweave.framework.tensor_shape import TensorShape, as_shape
+from tensorweave.framework.tensor_shape import as_shape
 
 
 class TensorSpec:

@@ -7,7 +7,8 @@ import builtins
 import numpy as np
 
 from tensorweave.framework import dtypes
-from tensorweave.framework.convert import convert_like, convert_to_tensor, dtype_mismatch
+from tensorweave.framework.convert import (
+    convert_like, convert_pair, convert_to_tensor, dtype_mismatch, is_tensor_like)
 from tensorweave.framework.errors import InvalidArgumentError, op_error
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
@@ -33,17 +34,13 @@ def _index_tensor(indices, op_name: str) -> Tensor:
     return indices
 
 
-def _is_tensor(value) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "__tf_tensor__")
-
-
 def int_list(value) -> list:
     """An int, list of ints, NumPy array or integer tensor as a list of Python ints."""
     if isinstance(value, int):
         return [value]
     if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
         return list(value)
-    if _is_tensor(value):
+    if is_tensor_like(value):
         value = convert_to_tensor(value).numpy()
     return [int(v) for v in np.reshape(np.asarray(value), -1)]
 
@@ -51,7 +48,7 @@ def int_list(value) -> list:
 def _int_scalar(value, what: str) -> int:
     if type(value) is int:
         return value
-    if _is_tensor(value):
+    if is_tensor_like(value):
         value = convert_to_tensor(value).numpy()
     arr = np.asarray(value)
     if arr.size != 1:
@@ -84,7 +81,7 @@ def _convert_all(values, op_name: str) -> tuple:
             if t._dtype is not first:
                 raise dtype_mismatch(op_name, i, first, t._dtype)
         return tuple(values)
-    dtype = next((convert_to_tensor(v)._dtype for v in values if _is_tensor(v)), None)
+    dtype = next((convert_to_tensor(v)._dtype for v in values if is_tensor_like(v)), None)
     if dtype is None:
         try:  # all Python/NumPy values: infer one dtype for all, as converting the list would
             dtype = convert_to_tensor(values)._dtype
@@ -505,7 +502,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
                            f"got split_dim {axis} (size = {n}) and num_split {count}")
         sizes = [n // count] * count
     else:
-        if _is_tensor(num_or_size_splits) and convert_to_tensor(num_or_size_splits).shape.rank == 0:
+        if is_tensor_like(num_or_size_splits) and convert_to_tensor(num_or_size_splits).shape.rank == 0:
             raise ValueError(f"Rank-0 tensors are not supported as the num_or_size_splits argument "
                              f"to split. Argument provided: {num_or_size_splits}")
         sizes = int_list(num_or_size_splits)
@@ -645,7 +642,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         if lo < 0 or hi < 0:
             raise op_error(InvalidArgumentError, op_name, f"Paddings must be non-negative: {lo} {hi}")
     if mode_upper == "CONSTANT":
-        if _is_tensor(constant_values):
+        if is_tensor_like(constant_values):
             value = convert_to_tensor(constant_values)
         elif x._dtype is dtypes.string and constant_values == 0:
             value = convert_to_tensor(b"")
@@ -1046,12 +1043,7 @@ def where(condition, x=None, y=None, name=None):
     if x is None:
         return execute(WHERE, (convert_to_tensor(condition),))
     condition = convert_to_tensor(condition, dtype=dtypes.bool)
-    if _is_tensor(x) or not _is_tensor(y):
-        x = convert_to_tensor(x)
-        y = convert_like(y, x._dtype)
-    else:
-        y = convert_to_tensor(y)
-        x = convert_like(x, y._dtype)
+    x, y = convert_pair(x, y)
     if x._dtype is not y._dtype:
         raise dtype_mismatch("SelectV2", 2, x._dtype, y._dtype)
     return execute(SELECT, (condition, x, y))
@@ -1172,7 +1164,7 @@ REVERSE = primitive("ReverseV2", lambda x, axis: np.flip(x, axis) if axis else x
 def reverse(tensor, axis, name=None):
     """`tensor` with the order of elements reversed along each dimension in `axis`."""
     x = convert_to_tensor(tensor)
-    if isinstance(axis, (int, np.integer)) or (_is_tensor(axis) and convert_to_tensor(axis).shape.rank == 0):
+    if isinstance(axis, (int, np.integer)) or (is_tensor_like(axis) and convert_to_tensor(axis).shape.rank == 0):
         raise op_error(InvalidArgumentError, "ReverseV2", "'dims' must be 1-dimension, not 0")
     rank = _rank(x)
     axes = []
@@ -1294,7 +1286,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     given = {}
     for label, value in (("on_value", on_value), ("off_value", off_value)):
         if value is not None:
-            given[label] = convert_to_tensor(value) if _is_tensor(value) or dtype is None \
+            given[label] = convert_to_tensor(value) if is_tensor_like(value) or dtype is None \
                 else convert_to_tensor(value, dtype_hint=dtype)
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
@@ -1360,7 +1352,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
         start, limit = 0, start
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-        values = [convert_to_tensor(v) if _is_tensor(v) else convert_to_tensor(v, dtype=dtype)
+        values = [convert_to_tensor(v) if is_tensor_like(v) else convert_to_tensor(v, dtype=dtype)
                   for v in (start, limit, delta)]
     else:
         values = [convert_to_tensor(v) for v in (start, limit, delta)]
@@ -1597,7 +1589,7 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
     lengths = convert_to_tensor(lengths)
     if maxlen is None:
         maxlen = reduction_ops.reduce_max(lengths) if lengths.shape.num_elements() else 0
-    elif _is_tensor(maxlen) or not isinstance(maxlen, int):
+    elif is_tensor_like(maxlen) or not isinstance(maxlen, int):
         m = convert_to_tensor(maxlen)
         if m.shape.rank != 0:
             raise ValueError(f"Argument `maxlen` must be scalar for sequence_mask, received "

@@ -7,7 +7,7 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.convert import (
-    binary_operands, convert_like, convert_to_tensor, dtype_mismatch, unsupported_dtype)
+    binary_operands, convert_like, convert_pair, convert_to_tensor, dtype_mismatch, unsupported_dtype)
 from tensorweave.framework.errors import (
     InternalError, InvalidArgumentError, NotFoundError, UnimplementedError, op_error)
 from tensorweave.framework.indexed_slices import IndexedSlices
@@ -53,13 +53,7 @@ def _no_kernel(op_name: str, dtype: dtypes.DType):
 
 def _same_dtype_operands(x, y, what: str = "`x` and `y`"):
     """Operands of the Python-level division wrappers, which raise TypeError on a dtype mismatch."""
-    if not (isinstance(x, Tensor) or hasattr(x, "__tf_tensor__")) and \
-            (isinstance(y, Tensor) or hasattr(y, "__tf_tensor__")):
-        y = convert_to_tensor(y)
-        x = convert_like(x, y._dtype)
-    else:
-        x = convert_to_tensor(x)
-        y = convert_like(y, x._dtype)
+    x, y = convert_pair(x, y)
     if x._dtype is not y._dtype:
         raise TypeError(f"{what} must have the same dtype, got {x._dtype!r} != {y._dtype!r}.")
     return x, y

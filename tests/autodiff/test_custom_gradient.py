@@ -1,24 +1,6 @@
-import numpy as np
 import pytest
 
 import tensorweave as tf
-
-
-@tf.custom_gradient
-def my_softplus(z):
-    def my_softplus_gradients(grads):
-        return grads * (1 - 1 / (1 + tf.exp(z)))
-    result = tf.math.log(1 + tf.exp(-tf.abs(z))) + tf.maximum(0., z)
-    return result, my_softplus_gradients
-
-
-def test_seed_002_custom_softplus_is_stable_at_1000():
-    x = tf.Variable([1000.])
-    with tf.GradientTape() as tape:
-        z = my_softplus(x)
-    (g,) = tape.gradient(z, [x])
-    assert z.numpy().tolist() == [1000.0]
-    assert g.numpy().tolist() == [1.0]
 
 
 def test_custom_gradient_replaces_the_derived_one():
@@ -31,21 +13,6 @@ def test_custom_gradient_replaces_the_derived_one():
         y = clip_grad_identity(x) * 4.0
     assert tape.gradient(y, x).numpy() == 2.0
     assert clip_grad_identity(tf.constant(2.0)).numpy() == 2.0
-
-
-def test_custom_gradient_matches_autodiff():
-    @tf.custom_gradient
-    def my_formula(z):
-        def grads_fn(grads):
-            return grads * (-1 / (2 * tf.sqrt(z) * tf.exp(tf.sqrt(z))))
-        return 1 / tf.exp(tf.sqrt(z)), grads_fn
-    x = tf.constant(2.0)
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(x)
-        custom = my_formula(x)
-        derived = 1 / tf.exp(tf.sqrt(x))
-    np.testing.assert_allclose(tape.gradient(custom, x).numpy(), tape.gradient(derived, x).numpy(),
-                               rtol=1e-6)
 
 
 def test_custom_gradient_with_variables():
@@ -73,7 +40,7 @@ def test_grad_fn_must_accept_variables_when_variables_are_used():
     def scaled(x):
         return x * w, lambda dy: dy * w
 
-    with tf.GradientTape() as tape:
+    with tf.GradientTape():
         with pytest.raises(TypeError, match="variables"):
             scaled(tf.constant(1.0))
 
