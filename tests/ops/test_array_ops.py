@@ -442,6 +442,16 @@ def test_transpose():
     check_grad(squared(lambda x: array_ops.matrix_transpose(x)), CUBE, order=2)
     check_abstract(lambda x: tf.transpose(x, [2, 0, 1]), c(CUBE))
     check_abstract(lambda x: tf.transpose(x, conjugate=True), c(z))
+    # ConjugateTranspose's gradient against the composite conj(transpose(z)) on the same loss
+    grads = []
+    for fn in (lambda t: tf.transpose(t, conjugate=True), lambda t: tf.math.conj(tf.transpose(t))):
+        zt = c(z)
+        with tf.GradientTape() as tape:
+            tape.watch(zt)
+            y = fn(zt) * c(np.array([[1.0, 2j], [3.0, -1j]]))
+            loss = tf.reduce_sum(tf.math.real(y * tf.math.conj(y)))
+        grads.append(tape.gradient(loss, zt).numpy())
+    np.testing.assert_allclose(grads[0], grads[1])
     with pytest.raises(InvalidArgumentError, match="1 is missing from"):
         tf.transpose(c(X), [0, 0])
     with pytest.raises(InvalidArgumentError, match="expects a vector of size 2"):
@@ -685,6 +695,7 @@ def test_searchsorted():
     assert got.dtype == tf.int64
     np.testing.assert_array_equal(got.numpy(), [np.searchsorted(r, q, side="right") for r, q in zip(rows, queries)])
     check_abstract(lambda s, v: tf.searchsorted(s, v), c(rows), c(queries))
+    check_abstract(lambda s, v: tf.searchsorted(s, v, side="right"), c(rows), c(queries))
     with pytest.raises(ValueError, match="must be either 'right' or 'left'"):
         tf.searchsorted(seq, vals, side="mid")
     with pytest.raises(InvalidArgumentError, match="Leading dim_size of both tensors must match"):

@@ -222,6 +222,7 @@ def test_rounding_sign_and_integer_unary_ops():
     assert tf.round(tf.constant([1, 2])).dtype == tf.int32
     np.testing.assert_array_equal(tf.floor(halves).numpy(), np.floor(halves.numpy()))
     np.testing.assert_array_equal(tf.math.ceil(halves).numpy(), np.ceil(halves.numpy()))
+    check_abstract(tf.math.ceil, halves)
     s = tf.sign(tf.constant([-3.0, -0.0, 0.0, 2.0, np.nan])).numpy()
     assert s[:4].tolist() == [-1, 0, 0, 1] and not np.signbit(s[1]) and np.isnan(s[4])
     assert tf.sign(tf.constant([-3, 0, 4])).numpy().tolist() == [-1, 0, 1]
@@ -339,7 +340,8 @@ def test_logical_and_bitwise_ops():
     assert tf.bitwise.right_shift(tf.constant([-8, 8, 8, -16]), tf.constant([33, 32, -1, 2])).numpy().tolist() == \
         [-1, 0, 8, -4]
     assert tf.bitwise.right_shift(tf.constant([128], tf.uint8), tf.constant([3], tf.uint8)).numpy()[0] == 16
-    for fn in (tf.bitwise.bitwise_and, tf.bitwise.left_shift, tf.bitwise.right_shift):
+    for fn in (tf.bitwise.bitwise_and, tf.bitwise.bitwise_or, tf.bitwise.bitwise_xor,
+               tf.bitwise.left_shift, tf.bitwise.right_shift):
         check_abstract(fn, ta, tb)
     check_abstract(tf.bitwise.invert, ta)
     for bad in (tf.constant([1.0]), tf.constant([True])):
