@@ -142,3 +142,24 @@ def test_no_warning_for_float_sources():
         with tf.GradientTape() as tape:
             y = x * 2.0
         tape.gradient(y, x)
+
+
+def test_tapes_are_per_thread():
+    import threading
+
+    from tensorweave.framework.context import state
+    x = tf.Variable(3.0)
+    seen = {}
+
+    def worker():
+        seen["tapes"] = list(state.tapes)
+        seen["value"] = (x * 2.0).numpy()
+
+    with tf.GradientTape() as tape:
+        y = x * x
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert seen["tapes"] == [] and seen["value"] == 6.0
+    assert len(tape._records) == 3  # two reads of x and x * x: nothing from the worker
+    assert tape.gradient(y, x).numpy() == 6.0
