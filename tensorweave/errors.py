@@ -5,5 +5,4 @@ from tensorweave.framework.errors import (  # noqa: F401
     UNAUTHENTICATED, UNAVAILABLE, UNIMPLEMENTED, UNKNOWN, AbortedError, AlreadyExistsError,
     CancelledError, DataLossError, DeadlineExceededError, FailedPreconditionError, InternalError,
     InvalidArgumentError, NotFoundError, OpError, OutOfRangeError, PermissionDeniedError,
-    ResourceExhaustedError, UnauthenticatedError, UnavailableError, UnimplementedError, UnknownError,
-    error_code_from_exception_type, exception_type_from_error_code)
+    ResourceExhaustedError, UnauthenticatedError, UnavailableError, UnimplementedError, UnknownError)

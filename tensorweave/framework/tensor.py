@@ -168,6 +168,6 @@ class Reference:
         return f"<Reference wrapping {self._obj!r}>"
 
 
-def is_tensor(value) -> bool:
+def is_tensor(x) -> bool:
     """True for a Tensor or anything TensorFlow treats as one (a Variable)."""
-    return isinstance(value, Tensor) or getattr(value, "_is_tensor_like", False)
+    return isinstance(x, Tensor) or getattr(x, "_is_tensor_like", False)

@@ -114,4 +114,4 @@ def test_errors_carry_tensorflow_codes():
     assert tf.errors.InvalidArgumentError.error_code == tf.errors.INVALID_ARGUMENT
     err = tf.errors.NotFoundError(None, None, "missing")
     assert err.message == "missing" and str(err) == "missing"
-    assert tf.errors.exception_type_from_error_code(11) is tf.errors.OutOfRangeError
+    assert tf.errors.OutOfRangeError.error_code == tf.errors.OUT_OF_RANGE == 11
