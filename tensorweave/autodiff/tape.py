@@ -183,6 +183,7 @@ class GradientTape:
                 if all(g is None for g in dys):
                     continue
                 dy = tuple(g if g is not None else array_ops.zeros_like(o) for g, o in zip(dys, outs))
+            rec.needs = tuple([id(t) in ids for t in rec.inputs])
             in_grads = rec.prim.grad(rec, dy)
             if isinstance(in_grads, Tensor) or in_grads is None:
                 in_grads = (in_grads,)

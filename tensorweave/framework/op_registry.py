@@ -4,7 +4,8 @@
     grad(op, dy) -> gradient per input (None where none)        written with tensorweave ops
     abstract(*specs, **attrs) -> TensorSpec | tuple of specs    dtype and shape without data
 
-`op` in a gradient is the `OpRecord` of the call: `op.inputs`, `op.outputs`, `op.attrs`.
+`op` in a gradient is the `OpRecord` of the call: `op.inputs`, `op.outputs`, `op.attrs`, and
+`op.needs_gradient(i)`, false for an input no source depends on (its gradient may be None).
 `dy` is the output's gradient (a tuple, zeros filled in, for ops with several outputs).
 A primitive with `grad=None` is not differentiable: tapes do not record it and its outputs carry
 no gradient (argmax, comparisons, shape...).
@@ -62,16 +63,21 @@ def primitive(name: str, forward: Callable, grad: Optional[Callable] = None,
 class OpRecord:
     """One recorded op call, as a gradient function sees it."""
 
-    __slots__ = ("prim", "inputs", "outputs", "attrs")
+    __slots__ = ("prim", "inputs", "outputs", "attrs", "needs")
 
     def __init__(self, prim: Primitive, inputs: tuple, outputs: tuple, attrs: dict):
         self.prim = prim
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        self.needs = None  # set by the tape before calling the gradient: which inputs it wants
 
     def get_attr(self, name: str):
         return self.attrs[name]
+
+    def needs_gradient(self, index: int) -> bool:
+        """Whether the gradient for input `index` is wanted; a gradient may skip the others."""
+        return self.needs is None or self.needs[index]
 
 
 def _wrap(value) -> Tensor:

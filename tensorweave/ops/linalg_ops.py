@@ -108,15 +108,19 @@ def _matmul_grad(op, dy):
     a, b = op.inputs
     adj_x, adj_y = op.attrs["adj_x"], op.attrs["adj_y"]
     if not adj_x and not adj_y:      # C = A B
-        da, db = _mm(dy, b, False, True), _mm(a, dy, True, False)
+        da, db = (dy, b, False, True), (a, dy, True, False)
     elif adj_x and not adj_y:        # C = A^H B
-        da, db = _mm(b, dy, False, True), _mm(a, dy, False, False)
+        da, db = (b, dy, False, True), (a, dy, False, False)
     elif not adj_x:                  # C = A B^H
-        da, db = _mm(dy, b, False, False), _mm(dy, a, True, False)
+        da, db = (dy, b, False, False), (dy, a, True, False)
     else:                            # C = A^H B^H
-        da, db = _mm(b, dy, True, True), _mm(dy, a, True, True)
+        da, db = (b, dy, True, True), (dy, a, True, True)
+    # A product is skipped when nothing watched depends on its input (x in x @ W, say).
+    da = _mm(*da) if op.needs_gradient(0) else None
+    db = _mm(*db) if op.needs_gradient(1) else None
     if len(a.shape) > 2 or len(b.shape) > 2:  # batch dimensions may have been broadcast
-        da, db = unbroadcast(da, a), unbroadcast(db, b)
+        da = None if da is None else unbroadcast(da, a)
+        db = None if db is None else unbroadcast(db, b)
     return da, db
 
 

@@ -109,7 +109,8 @@ def _subtract_grad(op, dy):
 
 def _multiply_grad(op, dy):
     x, y = op.inputs
-    return unbroadcast(multiply(dy, conj(y)), x), unbroadcast(multiply(conj(x), dy), y)
+    return (unbroadcast(multiply(dy, conj(y)), x) if op.needs_gradient(0) else None,
+            unbroadcast(multiply(conj(x), dy), y) if op.needs_gradient(1) else None)
 
 
 def _divide_grad(op, dy):

@@ -163,3 +163,24 @@ def test_tapes_are_per_thread():
     assert seen["tapes"] == [] and seen["value"] == 6.0
     assert len(tape._records) == 3  # two reads of x and x * x: nothing from the worker
     assert tape.gradient(y, x).numpy() == 6.0
+
+
+def test_gradients_nothing_depends_on_are_not_computed():
+    from tensorweave.ops import linalg_ops
+    calls = []
+    original = linalg_ops._mm
+
+    def counting_mm(*args):
+        calls.append(args)
+        return original(*args)
+
+    linalg_ops._mm = counting_mm
+    try:
+        x = tf.constant([[1.0, 2.0]])
+        w = tf.Variable([[3.0], [4.0]])
+        with tf.GradientTape() as tape:
+            y = tf.matmul(x, w)
+        assert tape.gradient(y, w).numpy().tolist() == [[1.0], [2.0]]
+    finally:
+        linalg_ops._mm = original
+    assert len(calls) == 1  # dW only: x is not watched
