@@ -212,6 +212,14 @@ def binary_operands(op_name: str, x, y, allowed=None):
     return x, y
 
 
+def convert_checked(value, op_name: str, allowed) -> Tensor:
+    """`value` as a tensor whose dtype is in `allowed` (a set of dtype enums), or the op's error."""
+    tensor = convert_to_tensor(value)
+    if tensor._dtype._enum not in allowed:
+        raise unsupported_dtype(op_name, tensor._dtype)
+    return tensor
+
+
 def unsupported_dtype(op_name: str, dtype: dtypes.DType):
     return op_error(InvalidArgumentError, op_name,
                     f"Value for attr 'T' of {dtype.name} is not in the list of allowed values "

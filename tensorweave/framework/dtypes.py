@@ -20,7 +20,8 @@ class DType:
         self._name = name
         self._np = np_dtype
         self._enum = enum
-        self._kind = kind  # 'f' float, 'i' signed, 'u' unsigned, 'b' bool, 'c' complex, 's' string, 'r' resource/variant
+        # 'f' float, 'i' signed, 'u' unsigned, 'b' bool, 'c' complex, 's' string, 'r' resource
+        self._kind = kind
         self._size = size
 
     name = property(lambda self: self._name)

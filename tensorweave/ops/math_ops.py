@@ -7,7 +7,8 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.convert import (
-    binary_operands, convert_like, convert_pair, convert_to_tensor, dtype_mismatch, unsupported_dtype)
+    binary_operands, convert_checked, convert_like, convert_pair, convert_to_tensor, dtype_mismatch,
+    unsupported_dtype)
 from tensorweave.framework.errors import (
     InternalError, InvalidArgumentError, NotFoundError, UnimplementedError, op_error)
 from tensorweave.framework.indexed_slices import IndexedSlices
@@ -37,9 +38,7 @@ def _binary_op(prim, allowed, doc: str):
 def _unary_op(prim, allowed, doc: str):
     """The public function of an elementwise unary primitive: `f(x, name=None)`."""
     def op(x, name=None):
-        x = convert_to_tensor(x)
-        if x._dtype._enum not in allowed:
-            raise unsupported_dtype(prim.name, x._dtype)
+        x = convert_checked(x, prim.name, allowed)
         return execute(prim, (x,))
     op.__doc__ = doc
     return op

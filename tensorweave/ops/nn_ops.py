@@ -11,7 +11,7 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.convert import (
-    convert_like, convert_to_tensor, dtype_mismatch, unsupported_dtype)
+    convert_checked, convert_like, convert_to_tensor, dtype_mismatch, unsupported_dtype)
 from tensorweave.framework.errors import InvalidArgumentError, op_error
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
@@ -26,9 +26,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 
 def _float_features(features, op_name: str) -> Tensor:
     """`features` as a tensor of a floating dtype, or TensorFlow's attr error for `op_name`."""
-    x = convert_to_tensor(features)
-    if x._dtype._enum not in dtypes.FLOATING:
-        raise unsupported_dtype(op_name, x._dtype)
+    x = convert_checked(features, op_name, dtypes.FLOATING)
     return x
 
 
@@ -61,9 +59,7 @@ def relu_grad(dy, x):
 
 def relu(features, name=None):
     """max(features, 0) elementwise."""
-    x = convert_to_tensor(features)
-    if x._dtype._enum not in _RELU_TYPES:
-        raise unsupported_dtype("Relu", x._dtype)
+    x = convert_checked(features, "Relu", _RELU_TYPES)
     return execute(RELU, (x,))
 
 
@@ -83,9 +79,7 @@ RELU6 = primitive("Relu6", _relu6_forward,
 
 def relu6(features, name=None):
     """min(max(features, 0), 6) elementwise."""
-    x = convert_to_tensor(features)
-    if x._dtype._enum not in _RELU_TYPES:
-        raise unsupported_dtype("Relu6", x._dtype)
+    x = convert_checked(features, "Relu6", _RELU_TYPES)
     return execute(RELU6, (x,))
 
 
@@ -383,9 +377,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     `labels` (cast to the logits' dtype) broadcast to the logits' shape; each row of labels
     should be a probability distribution.
     """
-    logits = convert_to_tensor(logits)
-    if logits._dtype._enum not in dtypes.FLOATING:
-        raise unsupported_dtype("SoftmaxCrossEntropyWithLogits", logits._dtype)
+    logits = convert_checked(logits, "SoftmaxCrossEntropyWithLogits", dtypes.FLOATING)
     labels = convert_to_tensor(labels)
     if labels._dtype is not logits._dtype:
         labels = math_ops.cast(labels, logits._dtype)

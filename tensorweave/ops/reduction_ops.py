@@ -6,7 +6,8 @@ import collections
 import numpy as np
 
 from tensorweave.framework import dtypes
-from tensorweave.framework.convert import convert_to_tensor, dtype_mismatch, unsupported_dtype
+from tensorweave.framework.convert import (
+    convert_checked, convert_to_tensor, dtype_mismatch, unsupported_dtype)
 from tensorweave.framework.errors import InvalidArgumentError, op_error
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
@@ -92,9 +93,7 @@ def _reduction_op(prim, allowed, doc: str):
     op_name = prim.name
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
-        x = convert_to_tensor(input_tensor)
-        if x._dtype._enum not in allowed:
-            raise unsupported_dtype(op_name, x._dtype)
+        x = convert_checked(input_tensor, op_name, allowed)
         return execute(prim, (x,), {"axis": axis_attr(x, axis, op_name), "keepdims": bool(keepdims)})
     op.__doc__ = doc
     return op
@@ -354,9 +353,7 @@ def _arg_op(prim, doc):
     op_name = prim.name
 
     def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
-        x = convert_to_tensor(input)
-        if x._dtype._enum not in _REAL_ORDERED and x._dtype is not dtypes.bool:
-            raise unsupported_dtype(op_name, x._dtype)
+        x = convert_checked(input, op_name, _REAL_ORDERED | dtypes.BOOL)
         output_type = dtypes.as_dtype(output_type)
         if output_type._enum not in _ARG_OUTPUT_TYPES:
             raise op_error(InvalidArgumentError, op_name,
@@ -434,9 +431,7 @@ def _scan_op(prim, doc):
     op_name = prim.name
 
     def op(x, axis=0, exclusive=False, reverse=False, name=None):
-        x = convert_to_tensor(x)
-        if x._dtype._enum not in dtypes.NUMBER:
-            raise unsupported_dtype(op_name, x._dtype)
+        x = convert_checked(x, op_name, dtypes.NUMBER)
         axis = int_attr(axis, "axis")
         rank = np.ndim(x._value)
         if not -rank <= axis < rank:
@@ -506,9 +501,7 @@ def _sort_args(values, axis, direction, what):
     if direction not in ("ASCENDING", "DESCENDING"):
         raise ValueError(f"Argument `direction` should be one of ASCENDING, DESCENDING. "
                          f"Received: direction={direction}")
-    x = convert_to_tensor(values)
-    if x._dtype._enum not in _REAL_ORDERED:
-        raise unsupported_dtype(what, x._dtype)
+    x = convert_checked(values, what, _REAL_ORDERED)
     axis = int_attr(axis, "axis")
     rank = np.ndim(x._value)
     if not -rank <= axis < rank:
@@ -561,9 +554,7 @@ TOP_K = primitive("TopKV2", _top_k_forward, _top_k_grad, _top_k_abstract, multi_
 
 def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002
     """The `k` largest entries of the last axis and their indices: TopKV2(values, indices)."""
-    x = convert_to_tensor(input)
-    if x._dtype._enum not in _REAL_ORDERED:
-        raise unsupported_dtype("TopKV2", x._dtype)
+    x = convert_checked(input, "TopKV2", _REAL_ORDERED)
     index_type = dtypes.as_dtype(index_type)
     if index_type._enum not in _INDEX_16_32_64:
         raise op_error(InvalidArgumentError, "TopKV2",
