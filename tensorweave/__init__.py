@@ -1,18 +1,19 @@
 """tensorweave: TensorFlow 2 and Keras on NumPy. Use it as `import tensorweave as tf`."""
 from tensorweave.framework.dtypes import (
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
-    half, int8, int16, int32, int64, resource, string, uint8, uint16, uint32, uint64, variant)
+    half, int8, int16, int32, int64, qint8, qint16, qint32, quint8, quint16, resource, string,
+    uint8, uint16, uint32, uint64, variant)
 from tensorweave.framework.convert import constant, convert_to_tensor
 from tensorweave.framework.context import executing_eagerly
 from tensorweave.framework.indexed_slices import IndexedSlices
 from tensorweave.framework.tensor import Tensor, is_tensor
-from tensorweave.framework.tensor_shape import TensorShape
+from tensorweave.framework.tensor_shape import TensorShape, broadcast_static_shape
 from tensorweave.framework.tensor_spec import TensorSpec
 from tensorweave.framework.variables import (
     Variable, VariableAggregation, VariableSynchronization)
 from tensorweave.ops import operators as _operators  # noqa: F401 - installs Tensor operators
 from tensorweave.autodiff.tape import GradientTape, UnconnectedGradients
-from tensorweave.autodiff.custom_gradient import custom_gradient
+from tensorweave.autodiff.custom_gradient import custom_gradient, recompute_grad
 
 from tensorweave import dtypes, errors, math  # noqa: E402 - namespaces
 

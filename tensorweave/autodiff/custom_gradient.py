@@ -27,8 +27,7 @@ def _custom_grad(op, dy):
                          f"returned {len(input_grads)} instead.")
     variable_grads = list(variable_grads)
     if len(variable_grads) != len(variables):
-        raise ValueError(f"Must return gradient for each variable from @custom_gradient grad_fn "
-                         f"({len(variables)} variables, {len(variable_grads)} gradients).")
+        raise ValueError("Must return gradient for each variable from @custom_gradient grad_fn.")
     return tuple(None if g is None else convert_to_tensor(g) for g in input_grads + variable_grads)
 
 
@@ -45,6 +44,56 @@ def _accepts_variables(grad_fn) -> bool:
     return "variables" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def _call(f, args, kwargs):
+    """Runs `f` as TensorFlow's eager custom_gradient does: the gradient of its outputs comes
+    from `grad_fn`, for every tensor in `args` (nested structures are flattened) and every
+    variable `f` reads that is not an argument."""
+    if not state.tapes:
+        result, _ = f(*args, **kwargs)
+        return result
+    accessed: list = []
+    state.variable_watchers.append(accessed.append)
+    try:
+        with tapes_paused():
+            result, grad_fn = f(*args, **kwargs)
+    finally:
+        state.variable_watchers.remove(accessed.append)
+    flat_args = nest.flatten(args)
+    given = flat_args + nest.flatten(kwargs)
+    variables = []
+    for v in accessed:
+        if v.trainable and all(v is not u for u in variables) and all(v is not a for a in given):
+            variables.append(v)
+    variables.sort(key=lambda v: v._id)  # one fixed order: creation
+    if variables and not _accepts_variables(grad_fn):
+        raise TypeError(f"@tf.custom_gradient grad_fn must accept keyword argument "
+                        f"'variables', since function uses variables: {variables}")
+    inputs = [convert_to_tensor(a) for a in flat_args]
+    flat = [Tensor(t._value, t._dtype) for t in
+            (convert_to_tensor(r) for r in nest.flatten(result))]
+    reads = [v._read() for v in variables]
+    prim = CUSTOM_GRADIENT if len(flat) == 1 else CUSTOM_GRADIENT_MULTI
+    record(prim, tuple(inputs + reads), tuple(flat),
+           {"grad_fn": grad_fn, "num_args": len(inputs), "variables": variables})
+    return nest.pack_sequence_as(result, flat)
+
+
+class _CustomGradientFunction:
+    """What @custom_gradient returns: callable, and bound like a function when it is a method."""
+
+    def __init__(self, f):
+        self._f = f
+        functools.update_wrapper(self, f)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return _CustomGradientFunction(self._f.__get__(instance, owner))
+
+    def __call__(self, *args, **kwargs):
+        return _call(self._f, args, kwargs)
+
+
 def custom_gradient(f=None):
     """Decorator: `f(*x)` returns `(y, grad_fn)`; the tape uses `grad_fn(dy)` for dy/dx.
 
@@ -53,33 +102,13 @@ def custom_gradient(f=None):
     """
     if f is None:
         return custom_gradient
+    return _CustomGradientFunction(f)
 
+
+def recompute_grad(f):
+    """tf.recompute_grad: `f` with the same values and gradients (tensorweave keeps no memory
+    to save by recomputing, so it runs `f` as it is)."""
     @functools.wraps(f)
-    def decorated(*args, **kwargs):
-        if not state.tapes:
-            result, _ = f(*args, **kwargs)
-            return result
-        inputs = [convert_to_tensor(a) for a in args]
-        accessed: list = []
-        state.variable_watchers.append(accessed.append)
-        try:
-            with tapes_paused():
-                result, grad_fn = f(*inputs, **kwargs)
-        finally:
-            state.variable_watchers.remove(accessed.append)
-        variables = []
-        for v in accessed:
-            if v.trainable and all(v is not u for u in variables):
-                variables.append(v)
-        if variables and not _accepts_variables(grad_fn):
-            raise TypeError("If using @custom_gradient with a function that uses variables, then "
-                            "grad_fn must accept a keyword argument 'variables'.")
-        flat = [Tensor(t._value, t._dtype) for t in
-                (convert_to_tensor(r) for r in nest.flatten(result))]
-        reads = [v._read() for v in variables]
-        prim = CUSTOM_GRADIENT if len(flat) == 1 else CUSTOM_GRADIENT_MULTI
-        record(prim, tuple(inputs + reads), tuple(flat),
-               {"grad_fn": grad_fn, "num_args": len(inputs), "variables": variables})
-        return nest.pack_sequence_as(result, flat)
-
-    return decorated
+    def recomputed(*args, **kwargs):
+        return f(*args, **kwargs)
+    return recomputed

@@ -8,7 +8,7 @@ that is how nested tapes give higher derivatives.
 from __future__ import annotations
 
 import enum
-import warnings
+import logging
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.context import state
@@ -20,6 +20,14 @@ from tensorweave.ops import array_ops, math_ops
 from tensorweave.util import nest
 
 
+def _size(dims) -> int:
+    """The number of elements of a shape."""
+    total = 1
+    for d in dims:
+        total *= d
+    return total
+
+
 class UnconnectedGradients(enum.Enum):
     """What `gradient` returns for a source the target does not depend on."""
 
@@ -29,6 +37,32 @@ class UnconnectedGradients(enum.Enum):
 
 def _differentiable(dtype: dtypes.DType) -> bool:
     return dtype.is_floating or dtype.is_complex
+
+
+_logger = logging.getLogger("tensorflow")
+_dtype_warnings = [5]  # TensorFlow logs the first five non-float watches, then stays quiet
+
+
+def _warn_not_floating(dtype: dtypes.DType) -> None:
+    if _dtype_warnings[0] > 0:
+        _dtype_warnings[0] -= 1
+        _logger.warning("The dtype of the watched tensor must be floating (e.g. tf.float32), got %r",
+                        dtype)
+
+
+def _unconnected(value) -> "UnconnectedGradients":
+    try:
+        return UnconnectedGradients(getattr(value, "value", value))
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
+def _check_source(source) -> None:
+    """TensorFlow's errors for a source that is no tensor or variable."""
+    if isinstance(source, (Tensor, Variable)):
+        return
+    dtypes.as_dtype(source)  # TypeError, as TensorFlow reads the source's dtype first
+    raise AttributeError(f"{type(source).__name__!r} object has no attribute 'dtype'")
 
 
 class _ReadRecord:
@@ -50,8 +84,9 @@ class GradientTape:
         self._records: list = []
         self._ids: set = set()  # ids of tensors that depend on a watched source
         self._watched_tensors: list = []  # keeps watched tensors alive, so ids stay unique
-        self._variables: dict = {}  # variable id -> Variable, in watch order
+        self._variables: dict = {}  # variable id -> Variable
         self._recording = False
+        self._entered = False  # entered at least once since created or last used up
         self._used = False
 
     # -- recording -------------------------------------------------------------------------
@@ -61,6 +96,7 @@ class GradientTape:
                              "already-active tape.")
         if self._records is None:
             self._reset_state()
+        self._entered = True
         self._push()
         return self
 
@@ -103,41 +139,40 @@ class GradientTape:
         if key not in self._variables:
             if not (self._watch_accessed_variables and variable.trainable):
                 return
-            if not _differentiable(variable.dtype):
-                return
-            self._variables[key] = variable
-        self._records.append(_ReadRecord(variable, tensor))
-        self._ids.add(id(tensor))
+            self._variables[key] = variable  # watched whatever its dtype, as in TensorFlow
+        if _differentiable(variable.dtype):
+            self._records.append(_ReadRecord(variable, tensor))
+            self._ids.add(id(tensor))
 
     def watch(self, tensor) -> None:
         """Ensures `tensor` (a tensor, a variable, or a nested structure of them) is traced."""
         for item in nest.flatten(tensor):
-            if isinstance(item, Variable):
-                if _differentiable(item.dtype):
-                    self._variables.setdefault(item._id, item)
-                else:
-                    warnings.warn(f"The dtype of the watched variable must be floating (e.g. "
-                                  f"tf.float32), got {item.dtype!r}", stacklevel=2)
-                continue
-            if not isinstance(item, Tensor):
-                raise ValueError(f"Passed in object {item!r} of type {type(item).__name__!r}, "
+            is_variable = isinstance(item, Variable)
+            if not (is_variable or isinstance(item, Tensor)):
+                raise ValueError(f"Passed in object {item} of type {type(item).__name__!r}, "
                                  "not tf.Tensor or tf.Variable or ExtensionType.")
             if not _differentiable(item.dtype):
-                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. tf.float32), "
-                              f"got {item.dtype!r}", stacklevel=2)
-                continue
-            self._watched_tensors.append(item)
-            self._ids.add(id(item))
+                _warn_not_floating(item.dtype)
+            if is_variable:
+                self._variables.setdefault(item._id, item)
+            elif _differentiable(item.dtype):
+                self._watched_tensors.append(item)
+                self._ids.add(id(item))
 
     def watched_variables(self) -> tuple:
-        return tuple(self._variables.values())
+        """The variables this tape watches, in the order they were created."""
+        return tuple(sorted(self._variables.values(), key=lambda v: v._id))
 
     def stop_recording(self):
         """A context in which ops are not recorded on this tape."""
+        if not self._entered:
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
         return _StopRecording(self)
 
     def reset(self) -> None:
         """Clears everything recorded so far; the tape goes on recording."""
+        if not self._recording:
+            raise ValueError("Tape is not recording.")
         self._reset_state()
 
     # -- differentiation -------------------------------------------------------------------
@@ -153,15 +188,20 @@ class GradientTape:
             self._records = None
             self._watched_tensors = []
             self._ids = set()
+            self._entered = False
 
     def _backprop(self, targets: list, target_grads: list, sources: list) -> list:
         """Gradients of sum(target * target_grad) for each source (None where unconnected)."""
         grads: dict = {}
+        variable_grads: dict = {}
         for target, grad in zip(targets, target_grads):
-            if id(target) in self._ids or any(s is target for s in sources):
+            if isinstance(target, Variable):  # a variable target is its own source
+                key = target._id
+                previous = variable_grads.get(key)
+                variable_grads[key] = grad if previous is None else math_ops.add(previous, grad)
+            elif id(target) in self._ids or any(s is target for s in sources):
                 key = id(target)
                 grads[key] = grad if key not in grads else math_ops.add(grads[key], grad)
-        variable_grads: dict = {}
         ids = self._ids
         records = self._records
         for index in range(len(records) - 1, -1, -1):
@@ -207,22 +247,30 @@ class GradientTape:
                  unconnected_gradients=UnconnectedGradients.NONE):
         """The gradient of `target` (summed, if a list or vector) with respect to `sources`."""
         self._check_usable()
-        unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
+        if target is None:
+            raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
+                            "Variables or CompositeTensors to be differentiated, but received None.")
+        unconnected = _unconnected(unconnected_gradients)
         flat_sources = nest.flatten(sources)
         for source in flat_sources:
-            if not isinstance(source, (Tensor, Variable)):
-                raise ValueError(f"Passed in object {source!r} of type {type(source).__name__!r}, "
-                                 "not tf.Tensor or tf.Variable or ExtensionType.")
-            if not _differentiable(source.dtype):
-                warnings.warn(f"The dtype of the source tensor must be floating (e.g. tf.float32) "
-                              f"when calling GradientTape.gradient, got {source.dtype!r}", stacklevel=2)
-        flat_targets = [convert_to_tensor(t) for t in nest.flatten(target)]
-        if output_gradients is None:
-            flat_out_grads = [array_ops.ones_like(t) for t in flat_targets]
-        else:
-            flat_out_grads = [array_ops.ones_like(t) if g is None else convert_to_tensor(g, dtype=t.dtype)
-                              for t, g in zip(flat_targets, nest.flatten(output_gradients))]
-        results = self._backprop(flat_targets, flat_out_grads, flat_sources)
+            _check_source(source)
+        flat_targets = nest.flatten(target)
+        for t in flat_targets:
+            if not hasattr(t, "dtype"):
+                raise AttributeError(f"{type(t).__name__!r} object has no attribute 'dtype'")
+        flat_targets = [t if isinstance(t, Variable) else convert_to_tensor(t) for t in flat_targets]
+        given = [] if output_gradients is None else [
+            convert_to_tensor(g) for g in nest.flatten(output_gradients)]
+        given += [None] * (len(flat_targets) - len(given))  # the others default to ones
+        seeds, seeded = [], []
+        for t, g in zip(flat_targets, given):
+            if g is None:
+                if not _differentiable(t.dtype):
+                    continue  # nothing flows from an integer or string target
+                g = array_ops.ones_like(t)
+            seeded.append(t)
+            seeds.append(g)
+        results = self._backprop(seeded, seeds, flat_sources)
         if unconnected is UnconnectedGradients.ZERO:
             results = [array_ops.zeros_like(s) if g is None else g
                        for s, g in zip(flat_sources, results)]
@@ -233,23 +281,23 @@ class GradientTape:
                  parallel_iterations=None, experimental_use_pfor=True):
         """d target[i...] / d source[j...], shaped target.shape + source.shape, for each source."""
         self._check_usable()
-        unconnected = UnconnectedGradients(getattr(unconnected_gradients, "value", unconnected_gradients))
-        target = convert_to_tensor(target)
+        unconnected = _unconnected(unconnected_gradients)
+        target_shape = list(target.shape)  # a tensor (a list of them has no shape, as in TF)
         flat_sources = nest.flatten(sources)
-        size = int(target._value.size)
+        size = int(_size(target_shape))
         rows = [self._backprop([target], [self._unit(target, i)], flat_sources) for i in range(size)]
         results = []
         for index, source in enumerate(flat_sources):
+            shape = target_shape + list(source.shape)
+            if size == 0:  # no rows: TensorFlow gives the empty jacobian, connected or not
+                results.append(array_ops.zeros(shape, dtype=source.dtype))
+                continue
             column = [row[index] for row in rows]
             if all(g is None for g in column) and unconnected is UnconnectedGradients.NONE:
                 results.append(None)
                 continue
             column = [array_ops.zeros_like(source) if g is None else g for g in column]
-            shape = list(target.shape) + list(source.shape)
-            if column:
-                results.append(array_ops.reshape(array_ops.stack(column), shape))
-            else:
-                results.append(array_ops.zeros(shape, dtype=source.dtype))
+            results.append(array_ops.reshape(array_ops.stack(column), shape))
         self._release()
         return nest.pack_sequence_as(sources, results)
 
@@ -257,29 +305,32 @@ class GradientTape:
                        parallel_iterations=None, experimental_use_pfor=True):
         """d target[b, i...] / d source[b, j...] for each example b, shaped [b, i..., j...]."""
         self._check_usable()
-        target = convert_to_tensor(target)
-        batch = target.shape[0]
-        if source.shape[0] != batch:
-            raise ValueError(f"Need first dimension of target shape ({target.shape}) and source shape "
-                             f"({source.shape}) to match.")
-        inner = int(target._value.size // batch) if batch else 0
+        _unconnected(unconnected_gradients)
+        target_shape, source_shape = target.shape, source.shape
+        batch = target_shape[0]
+        if source_shape[0] != batch:
+            raise ValueError(f"Need first dimension of target shape ({target_shape}) and source "
+                             f"shape ({source_shape}) to match.")
+        target_shape.with_rank_at_least(2)
+        source_shape.with_rank_at_least(2)
+        inner = int(_size(target_shape[1:]))
+        shape = list(target_shape) + list(source_shape)[1:]
         columns = []
         for i in range(inner):
             unit = array_ops.reshape(
-                array_ops.one_hot([i] * batch, inner, dtype=target.dtype), target.shape)
+                array_ops.one_hot([i] * batch, inner, dtype=target.dtype), target_shape)
             (grad,) = self._backprop([target], [unit], [source])
-            columns.append(array_ops.zeros_like(source) if grad is None else grad)
+            columns.append(grad)
         self._release()
-        if not columns:
-            return None
-        if all(c is None for c in columns):
-            return None
+        if not columns or not batch:  # (unconnected sources too get zeros, as in TensorFlow)
+            return array_ops.zeros(shape, dtype=source.dtype)
+        columns = [array_ops.zeros_like(source) if c is None else c for c in columns]
         stacked = array_ops.stack(columns, axis=1)
-        return array_ops.reshape(stacked, list(target.shape) + list(source.shape)[1:])
+        return array_ops.reshape(stacked, shape)
 
     @staticmethod
-    def _unit(target: Tensor, index: int) -> Tensor:
-        size = int(target._value.size)
+    def _unit(target, index: int) -> Tensor:
+        size = _size(target.shape)
         return array_ops.reshape(array_ops.one_hot(index, size, dtype=target.dtype), target.shape)
 
 
@@ -289,7 +340,7 @@ class _StopRecording:
 
     def __enter__(self):
         if not self._tape._recording:
-            raise ValueError("Tape.stop_recording called but the tape is not currently recording.")
+            raise ValueError("Tape is not recording.")
         self._tape._pop()
 
     def __exit__(self, exc_type, exc, tb):

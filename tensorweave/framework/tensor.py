@@ -85,7 +85,8 @@ class Tensor:
         return (self[i] for i in range(self._value.shape[0]))
 
     def __bool__(self):
-        return bool(self._value)
+        value = self._value
+        return bool(value) if value.size else False  # an empty tensor is False, as in TF
 
     def __float__(self):
         return float(self._value)
@@ -97,10 +98,7 @@ class Tensor:
         return complex(self._value)
 
     def __index__(self):
-        if not self._dtype.is_integer or self._value.ndim != 0:
-            raise TypeError(f"Only integer scalar tensors can be used as an index, "
-                            f"got dtype {self._dtype.name} shape {self.shape}")
-        return int(self._value)
+        return self.numpy().__index__()  # NumPy's own errors, as TensorFlow gives them
 
     def __getattr__(self, name):
         # Only reached when normal lookup fails: `v[0, 1].assign(42)` on a slice of a variable.
@@ -142,9 +140,8 @@ class Tensor:
         return f"tf.Tensor({_numpy_text(self._value, False)}, shape={self.shape}, dtype={self._dtype.name})"
 
     def __format__(self, spec: str) -> str:
-        if self._value.ndim == 0:  # f"{loss:.4f}" works on scalar tensors, as in TF
-            return format(self._value.item(), spec)
-        return format(str(self), spec)
+        # NumPy's formatting of the value: f"{loss:.4f}" on a scalar, str(array) for "" on others
+        return self.numpy().__format__(spec)
 
 
 class Reference:

@@ -31,7 +31,7 @@ class TensorShape:
             self._dims = None
         elif isinstance(dims, TensorShape):
             self._dims = dims._dims
-        elif isinstance(dims, tuple) and all(type(d) is int for d in dims):
+        elif isinstance(dims, tuple) and all(type(d) is int and d >= 0 for d in dims):
             self._dims = dims  # the common eager case: a NumPy shape
         elif isinstance(dims, (str, bytes)):
             raise TypeError(f"Cannot convert {dims!r} to a TensorShape")
@@ -68,8 +68,13 @@ class TensorShape:
 
     def __getitem__(self, key):
         if self._dims is None:
-            if isinstance(key, slice):
-                return TensorShape(None)
+            if isinstance(key, slice):  # a slice of known bounds has a known rank
+                if key.step is not None:
+                    raise ValueError("Steps are not yet handled")
+                start = 0 if key.start is None else key.start
+                if key.stop is None or start < 0 or key.stop < 0:
+                    return TensorShape(None)
+                return TensorShape([None] * max(key.stop - start, 0))
             return None
         if isinstance(key, slice):
             return TensorShape(self._dims[key])
@@ -105,7 +110,7 @@ class TensorShape:
 
     def assert_is_compatible_with(self, other):
         if not self.is_compatible_with(other):
-            raise ValueError(f"Shapes {self} and {as_shape(other)} are incompatible")
+            raise ValueError(f"Shapes {self} and {other} are incompatible")
 
     def merge_with(self, other) -> "TensorShape":
         other = as_shape(other)
@@ -122,6 +127,21 @@ class TensorShape:
         if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
             return TensorShape(None)
         return TensorShape([a if a == b else None for a, b in zip(self._dims, other._dims)])
+
+    def is_subtype_of(self, other) -> bool:
+        """True when every shape this one allows is allowed by `other` (tf.function's types)."""
+        other = as_shape(other)
+        if other._dims is None:
+            return True
+        if self._dims is None or len(self._dims) != len(other._dims):
+            return False
+        return all(b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def most_specific_common_supertype(self, others) -> "TensorShape":
+        result = self
+        for other in others:
+            result = result.most_specific_compatible_shape(other)
+        return result
 
     def concatenate(self, other) -> "TensorShape":
         other = as_shape(other)
@@ -219,5 +239,7 @@ def broadcast_static_shape(a: Iterable, b: Iterable) -> TensorShape:
         elif q is None:
             out.append(p)
         else:
-            raise ValueError(f"Incompatible shapes for broadcasting: {a} and {b}")
+            raise ValueError(f"Incompatible shapes for broadcasting. Two shapes are compatible if "
+                             f"for each dimension pair they are either equal or one of them is 1. "
+                             f"Received: {a} and {b}.")
     return TensorShape(out)

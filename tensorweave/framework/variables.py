@@ -12,7 +12,7 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.context import state
-from tensorweave.framework.convert import convert_to_tensor, to_array
+from tensorweave.framework.convert import _error_name, convert_to_tensor, to_array
 from tensorweave.framework.errors import InvalidArgumentError, op_error
 from tensorweave.framework.tensor import CPU_DEVICE, Reference, Tensor, _numpy_text
 from tensorweave.framework.tensor_shape import TensorShape, as_shape
@@ -27,11 +27,30 @@ class VariableSynchronization(enum.Enum):
     ON_READ = 3
 
 
-class VariableAggregation(enum.Enum):
+class VariableAggregationV2(enum.Enum):
     NONE = 0
     SUM = 1
     MEAN = 2
     ONLY_FIRST_REPLICA = 3
+
+
+VariableAggregation = VariableAggregationV2  # TensorFlow 2's tf.VariableAggregation
+
+
+def _no_kernel(op_name: str, dtype: dtypes.DType):
+    return op_error(InvalidArgumentError, op_name,
+                    f"No OpKernel was registered to support Op '{op_name}' used by "
+                    f"{{{{node {op_name}}}}} with these attrs: [dtype=DT_{dtype.name.upper()}]")
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+# What each scatter accepts and does: (NumPy ufunc or None for a plain write, allowed kinds).
+_SCATTERS = {"update": (None, "fiucbs"), "add": (np.add, "fiucb"), "sub": (np.subtract, "fiucb"),
+             "mul": (np.multiply, "fiuc"), "div": (np.divide, "fiuc"),
+             "max": (np.maximum, "fiu"), "min": (np.minimum, "fiu")}
 
 
 def _slice_key(key):
@@ -57,38 +76,53 @@ class Variable:
                  aggregation=VariableAggregation.NONE, shape=None,
                  experimental_enable_variable_lifting=True):
         if initial_value is None:
-            raise ValueError("The `initial_value` arg (None) must be specified.")
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except when "
+                             "you are not providing a `variable_def`. You provided neither.")
+        if name is not None and not isinstance(name, str):
+            raise ValueError("name for name_scope must be a string.")
+        try:
+            synchronization = VariableSynchronization(synchronization)
+        except ValueError:
+            raise ValueError(f"Invalid variable synchronization mode: {synchronization} for "
+                             f"variable: {name}") from None
+        try:
+            aggregation = VariableAggregationV2(getattr(aggregation, "value", aggregation))
+        except ValueError:
+            raise ValueError(f"Invalid variable aggregation mode: {aggregation} for variable: "
+                             f"{name}") from None
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"Argument `constraint` must be None or a callable. a callable. Got a "
+                             f"{type(constraint)}:  {constraint}")
         if callable(initial_value):
             initial_value = initial_value()
-        if constraint is not None and not callable(constraint):
-            raise ValueError(f"The `constraint` argument must be a callable. Received: {constraint}")
-        if isinstance(initial_value, Tensor) or hasattr(initial_value, "__tf_tensor__"):
-            init = convert_to_tensor(initial_value)
-            if dtype is not None and dtypes.as_dtype(dtype) is not init.dtype:
-                raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
-                                 f"for Tensor with dtype {init.dtype.name}: {init!r}")
+        if isinstance(initial_value, Tensor):
+            if dtype is not None and dtypes.as_dtype(dtype) is not initial_value.dtype:
+                raise ValueError(f"initial_value: Tensor conversion requested dtype "
+                                 f"{dtypes.as_dtype(dtype).name} for Tensor with dtype "
+                                 f"{initial_value.dtype.name}: {initial_value!r}")
+            value, value_dtype = np.array(initial_value._value), initial_value.dtype
+        elif hasattr(initial_value, "__tf_tensor__"):
+            init = initial_value.__tf_tensor__(dtype)
             value, value_dtype = np.array(init._value), init.dtype
         else:
             value, value_dtype = to_array(initial_value, dtype)
             value = np.array(value)
         self._value = value
         self._dtype = value_dtype
+        # An eager variable's shape is its initial value's (validate_shape changes nothing), or
+        # the `shape` given, which may leave dimensions or the rank unknown.
+        self._shape = TensorShape(value.shape)
         if shape is not None:
-            self._shape = as_shape(shape)
-            if not self._shape.is_compatible_with(value.shape):
-                raise ValueError(f"The initial value's shape ({TensorShape(value.shape)}) is not "
-                                 f"compatible with the explicitly supplied `shape` argument ({self._shape}).")
-        elif validate_shape:
-            self._shape = TensorShape(value.shape)
-        else:
-            self._shape = TensorShape(None)
-        if synchronization == VariableSynchronization.ON_READ:
-            if trainable:
-                raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ "
-                                 "only for non-trainable variables.")
-            trainable = False
-        self._trainable = True if trainable is None else bool(trainable)
-        self._name = (name or "Variable").split(":")[0]
+            given = as_shape(shape)
+            if not given.is_compatible_with(value.shape):
+                raise ValueError(f"In this `tf.Variable` creation, the initial value's shape "
+                                 f"({self._shape}) is not compatible with the explicitly supplied "
+                                 f"`shape` argument ({shape}).")
+            self._shape = given
+        if trainable is None:
+            trainable = synchronization is not VariableSynchronization.ON_READ
+        self._trainable = bool(trainable)
+        self._name = "Variable" if name is None else name
         self._constraint = constraint
         self._synchronization = synchronization
         self._aggregation = aggregation
@@ -106,9 +140,19 @@ class Variable:
 
     @property
     def shape(self) -> TensorShape:
-        if self._shape.is_fully_defined():
-            return self._shape
-        return TensorShape(self._value.shape) if self._shape.rank is None else self._shape
+        return self._shape
+
+    @property
+    def initial_value(self):
+        raise RuntimeError("This property is not supported when eager execution is enabled.")
+
+    @property
+    def op(self):
+        raise AttributeError("Tensor.op is undefined when eager execution is enabled.")
+
+    @property
+    def graph(self):
+        raise AttributeError("Tensor.graph is undefined when eager execution is enabled.")
 
     def get_shape(self) -> TensorShape:
         return self.shape
@@ -120,8 +164,9 @@ class Variable:
     # -- reading ---------------------------------------------------------------------------
     def __tf_tensor__(self, dtype=None, name=None) -> Tensor:
         if dtype is not None and dtypes.as_dtype(dtype) is not self._dtype:
-            raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
-                             f"for variable with dtype {self._dtype.name}: {self!r}")
+            raise ValueError(f"Incompatible type conversion requested to type "
+                             f"{dtypes.as_dtype(dtype).name} for `tf.Variable of type "
+                             f"{self._dtype.name}. (Variable: {self!r})")
         return self._read()
 
     def _read(self) -> Tensor:
@@ -165,11 +210,9 @@ class Variable:
 
     def _assign_arith(self, value, ufunc, op_name: str, read_value: bool):
         delta = self._converted(value)
-        try:
-            result = np.broadcast_shapes(self._value.shape, delta.shape)
-        except ValueError:
-            result = None
-        if result != self._value.shape:
+        if self._dtype._kind not in "fiuc":
+            raise _no_kernel(op_name, self._dtype)
+        if delta.shape != self._value.shape:
             raise op_error(InvalidArgumentError, op_name,
                            f"Cannot update variable with shape {list(self._value.shape)} using a "
                            f"Tensor with shape {list(delta.shape)}, shapes must be equal.")
@@ -185,44 +228,75 @@ class Variable:
     def _assign_slice(self, key, value):
         new = self._converted(value)
         target_shape = np.shape(self._value[key])
-        if new.shape != target_shape:
+        extra = 0  # leading 1-dims beyond the target's rank are dropped, as TensorFlow does
+        while new.ndim - extra > len(target_shape) and new.shape[extra] == 1:
+            extra += 1
+        try:
+            new = np.broadcast_to(new.reshape(new.shape[extra:]), target_shape)
+        except ValueError:
             raise op_error(InvalidArgumentError, "ResourceStridedSliceAssign",
-                           f"sliced l-value shape {list(target_shape)} does not match r-value "
-                           f"shape {list(new.shape)}. Automatic broadcasting not yet implemented.")
+                           f"Cannot broadcast input shape {_dims(new.shape)} into final shape "
+                           f"{_dims(target_shape)}") from None
         updated = self._value.copy()
         updated[key] = new
         self._value = updated
         return self
 
-    def _scatter_nd(self, indices, updates, mode: str):
-        indices = np.asarray(convert_to_tensor(indices)._value)
-        updates = self._converted(updates)
-        if indices.ndim < 1 or indices.shape[-1] > self._value.ndim:
-            raise op_error(InvalidArgumentError, "ResourceScatterNd" + mode.capitalize(),
-                           f"indices.shape[-1] must be <= variable rank, got indices shape "
-                           f"{list(indices.shape)} for a variable of shape {list(self._value.shape)}")
-        depth = indices.shape[-1]
-        expected = indices.shape[:-1] + self._value.shape[depth:]
-        if updates.shape != expected:
-            raise op_error(InvalidArgumentError, "ResourceScatterNd" + mode.capitalize(),
-                           f"updates must have shape {list(expected)} for indices of shape "
-                           f"{list(indices.shape)}, got {list(updates.shape)}")
-        flat_idx = indices.reshape(-1, depth)
-        bounds = np.array(self._value.shape[:depth])
-        if flat_idx.size and ((flat_idx < 0) | (flat_idx >= bounds)).any():
-            bad = flat_idx[((flat_idx < 0) | (flat_idx >= bounds)).any(axis=1)][0]
-            raise op_error(InvalidArgumentError, "ResourceScatterNd" + mode.capitalize(),
-                           f"indices {bad.tolist()} does not index into shape {list(self._value.shape)}")
+    def _scatter_indices(self, indices, op_name: str) -> np.ndarray:
+        indices = convert_to_tensor(indices)
+        if indices._dtype not in (dtypes.int32, dtypes.int64):
+            raise op_error(InvalidArgumentError, op_name,
+                           f"Value for attr 'Tindices' of {_error_name(indices._dtype)} is not in "
+                           f"the list of allowed values: int32, int64")
+        return np.asarray(indices._value)
+
+    def _scatter_apply(self, where, updates, mode: str, op_name: str) -> None:
+        """Writes or combines `updates` at the NumPy index `where`, duplicates accumulating."""
+        ufunc, kinds = _SCATTERS[mode]
+        if self._dtype._kind not in kinds:
+            raise _no_kernel(op_name, self._dtype)
         updated = self._value.copy()
-        where = tuple(flat_idx.T)
-        flat_updates = updates.reshape((-1,) + self._value.shape[depth:])
-        if mode == "update":
-            updated[where] = flat_updates
-        elif mode == "add":
-            np.add.at(updated, where, flat_updates)
+        if ufunc is None:
+            updated[where] = updates
+        elif mode == "div" and self._dtype.is_integer:
+            if (updates == 0).any():
+                raise op_error(InvalidArgumentError, op_name, "updates must not contain 0")
+            for i in range(len(updates)):  # integer division truncates toward zero, as in C
+                at = tuple(w[i] for w in where)
+                a, b = updated[at], updates[i]
+                updated[at] = np.where((a % b != 0) & ((a < 0) != (b < 0)), a // b + 1, a // b)
         else:
-            np.subtract.at(updated, where, flat_updates)
+            ufunc.at(updated, where, updates)
         self._value = updated
+
+    def _scatter_nd(self, indices, updates, mode: str):
+        op_name = "ResourceScatterNd" + mode.capitalize()
+        indices = self._scatter_indices(indices, op_name)
+        updates = self._converted(updates)
+        shape = self._value.shape
+        depth = indices.shape[-1] if indices.ndim else 0
+        batch = indices.shape[:-1]
+        if updates.shape[:len(batch)] != batch or indices.ndim == 0:
+            k = max(len(batch), 1)
+            raise op_error(InvalidArgumentError, op_name,
+                           f"Dimensions [0,{k}) of indices[shape={_dims(indices.shape)}] = "
+                           f"{_dims(batch) if len(batch) > 1 else (batch or indices.shape or ['?'])[0]}"
+                           f" must match dimensions [0,{k}) of updates[shape={_dims(updates.shape)}]"
+                           f" = {_dims(updates.shape[:k]) if k > 1 else (updates.shape or ['?'])[0]}")
+        if depth > len(shape) or updates.shape[len(batch):] != shape[depth:]:
+            raise op_error(InvalidArgumentError, op_name,
+                           f"Dimensions [{depth},{len(shape)}) of input[shape={_dims(shape)}] must "
+                           f"match dimensions [{len(batch)},{updates.ndim}) of "
+                           f"updates[shape={_dims(updates.shape)}]")
+        flat_idx = indices.reshape(-1, depth)
+        bad = ((flat_idx < 0) | (flat_idx >= np.array(shape[:depth], dtype=np.int64))).any(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise op_error(InvalidArgumentError, op_name,
+                           f"indices[{i}] = [{', '.join(str(int(x)) for x in flat_idx[i])}] does "
+                           f"not index into shape {_dims(shape)}")
+        flat_updates = updates.reshape((-1,) + shape[depth:])
+        self._scatter_apply(tuple(flat_idx.T), flat_updates, mode, op_name)
         return self
 
     def scatter_nd_update(self, indices, updates, name=None):
@@ -234,9 +308,37 @@ class Variable:
     def scatter_nd_sub(self, indices, updates, name=None):
         return self._scatter_nd(indices, updates, "sub")
 
+    def scatter_nd_max(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "max")
+
+    def scatter_nd_min(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "min")
+
     def _scatter_rows(self, sparse_delta, mode: str):
-        indices = np.asarray(convert_to_tensor(sparse_delta.indices)._value)
-        return self._scatter_nd(indices[..., None], sparse_delta.values, mode)
+        """Combines rows `sparse_delta.indices` of the variable with `sparse_delta.values`."""
+        if not hasattr(sparse_delta, "indices") or not hasattr(sparse_delta, "values"):
+            raise TypeError(f"Argument `sparse_delta` must be a `tf.IndexedSlices`. Received arg: "
+                            f"{sparse_delta}")
+        op_name = "ResourceScatter" + mode.capitalize()
+        indices = self._scatter_indices(sparse_delta.indices, op_name)
+        updates = self._converted(sparse_delta.values)
+        shape = self._value.shape
+        if updates.shape[:indices.ndim] != indices.shape:
+            raise op_error(InvalidArgumentError, op_name,
+                           f"The shape of indices ({_dims(indices.shape)}) must be a prefix of the "
+                           f"shape of updates ({_dims(updates.shape)})")
+        if updates.shape[indices.ndim:] != shape[1:]:
+            raise op_error(InvalidArgumentError, op_name,
+                           f"updates.shape {_dims(updates.shape)} must be indices.shape "
+                           f"{_dims(indices.shape)} + params.shape[1:] {_dims(shape[1:])}")
+        flat_idx = indices.reshape(-1)
+        bad = (flat_idx < 0) | (flat_idx >= shape[0])
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise op_error(InvalidArgumentError, op_name,
+                           f"indices[{i}] = {int(flat_idx[i])} is not in [0, {shape[0]})")
+        self._scatter_apply((flat_idx,), updates.reshape((-1,) + shape[1:]), mode, op_name)
+        return self
 
     def scatter_update(self, sparse_delta, use_locking=False, name=None):
         """Sets the rows `sparse_delta.indices` (an IndexedSlices) to `sparse_delta.values`."""
@@ -248,20 +350,28 @@ class Variable:
     def scatter_sub(self, sparse_delta, use_locking=False, name=None):
         return self._scatter_rows(sparse_delta, "sub")
 
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_rows(sparse_delta, "mul")
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_rows(sparse_delta, "div")
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_rows(sparse_delta, "max")
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_rows(sparse_delta, "min")
+
     def __setitem__(self, key, value):
         raise TypeError("'ResourceVariable' object does not support item assignment")
 
-    # -- Python protocol -------------------------------------------------------------------
-    def __len__(self):
-        if self._value.ndim == 0:
-            raise TypeError("Scalar tensor has no `len()`")
-        return self._value.shape[0]
-
+    # -- Python protocol (no __len__, __index__ or __format__: TensorFlow's variables have none) --
     def __iter__(self):
         return iter(self._read())
 
     def __bool__(self):
-        return bool(self._value)
+        value = self._value
+        return bool(value) if value.size else False
 
     def __float__(self):
         return float(self._value)
@@ -269,11 +379,9 @@ class Variable:
     def __int__(self):
         return int(self._value)
 
-    def __index__(self):
-        return self._read().__index__()
-
     def __hash__(self):
-        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+        raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
 
     def ref(self) -> Reference:
         return Reference(self)
@@ -286,11 +394,12 @@ class Variable:
 
     __str__ = __repr__
 
-    def __format__(self, spec: str) -> str:
-        return self._read().__format__(spec)
+    def __copy__(self):
+        return self
 
     def __deepcopy__(self, memo):
         copied = Variable(self._value.copy(), trainable=self._trainable, name=self._name,
-                          dtype=self._dtype, constraint=self._constraint, shape=self._shape)
+                          dtype=self._dtype, constraint=self._constraint, shape=self._shape,
+                          synchronization=self._synchronization, aggregation=self._aggregation)
         memo[id(self)] = copied
         return copied

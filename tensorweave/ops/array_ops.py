@@ -8,8 +8,9 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.convert import (
-    convert_like, convert_pair, convert_to_tensor, dtype_mismatch, is_tensor_like)
-from tensorweave.framework.errors import InvalidArgumentError, op_error
+    convert_like, convert_to_tensor, dtype_mismatch, is_tensor_like)
+from tensorweave.framework.errors import (
+    InvalidArgumentError, NotFoundError, UnimplementedError, op_error)
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_shape import TensorShape, as_shape, broadcast_static_shape
@@ -27,6 +28,12 @@ def _attr_error(op_name: str, attr: str, dtype, allowed: str):
                     f"in the list of allowed values: {allowed}")
 
 
+def _no_kernel(op_name: str, dtype):
+    """TensorFlow declares the dtype for the op but has no CPU kernel for it (NotFoundError)."""
+    return op_error(NotFoundError, op_name, f"Could not find device for node: {{{{node {op_name}}}}} "
+                    f"= {op_name}[T=DT_{dtype.name.upper()}]")
+
+
 def _index_tensor(indices, op_name: str) -> Tensor:
     indices = convert_to_tensor(indices)
     if indices._dtype._enum not in _INDEX_DTYPES:
@@ -34,13 +41,25 @@ def _index_tensor(indices, op_name: str) -> Tensor:
     return indices
 
 
-def int_list(value) -> list:
-    """An int, list of ints, NumPy array or integer tensor as a list of Python ints."""
+_INT_ATTR = dtypes._enums(dtypes.int32, dtypes.int64)
+
+
+def int_list(value, op_name: str = None, attr: str = None) -> list:
+    """An int, list of ints, NumPy array or integer tensor as a list of Python ints.
+
+    With `op_name` and `attr`, a tensor or array that is not int32/int64 is refused with the op's
+    attr error, as TensorFlow refuses a float `shape` or `multiples` tensor.
+    """
     if isinstance(value, int):
         return [value]
     if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
         return list(value)
-    if is_tensor_like(value):
+    if attr is not None and (is_tensor_like(value) or isinstance(value, np.ndarray)):
+        tensor = convert_to_tensor(value)
+        if tensor._dtype._enum not in _INT_ATTR:
+            raise _attr_error(op_name, attr, tensor._dtype, "int32, int64")
+        value = tensor.numpy()
+    elif is_tensor_like(value):
         value = convert_to_tensor(value).numpy()
     return [int(v) for v in np.reshape(np.asarray(value), -1)]
 
@@ -56,13 +75,14 @@ def _int_scalar(value, what: str) -> int:
     return int(arr.reshape(()))
 
 
-def shape_attr(shape) -> tuple:
-    """A shape argument (list, tuple, TensorShape, tensor) as a tuple of ints."""
+def shape_attr(shape, op_name: str = None, attr: str = None) -> tuple:
+    """A shape argument (list, tuple, TensorShape, tensor) as a tuple of ints (a tensor of
+    another dtype than int32/int64 refused as `op_name`'s `attr`, when given)."""
     if isinstance(shape, TensorShape):
         return tuple(shape.as_list())
     if isinstance(shape, (list, tuple)):
         return tuple(int(d) for d in shape)
-    return tuple(int_list(shape))
+    return tuple(int_list(shape, op_name, attr))
 
 
 def _rank(x: Tensor) -> int:
@@ -109,6 +129,20 @@ def _axis_in_range(axis: int, rank: int, op_name: str, message: str) -> int:
 
 
 # -- reshape -----------------------------------------------------------------------------------
+def _missing_dim(in_dims, shape) -> int:
+    """The size TensorFlow gives the -1 of `shape` for an input of `in_dims`.
+
+    With a 0 among the known sizes the element count says nothing; TensorFlow then divides the
+    product of the input's non-zero sizes by that of the known non-zero sizes.
+    """
+    known = [d for d in shape if d != -1]
+    if 0 in known:
+        nonzero_in = int(np.prod([d for d in in_dims if d], dtype=np.int64))
+        return nonzero_in // int(np.prod([d for d in known if d], dtype=np.int64))
+    product = int(np.prod(known, dtype=np.int64))
+    return int(np.prod(in_dims, dtype=np.int64)) // product if product else 0
+
+
 def _reshape_forward(x, shape):
     try:
         return np.reshape(x, shape)
@@ -120,6 +154,10 @@ def _reshape_forward(x, shape):
         raise op_error(InvalidArgumentError, "Reshape", f"Only one input size may be -1, not both "
                        f"{shape.index(-1)} and {shape.index(-1, shape.index(-1) + 1)}")
     product = int(np.prod(known, dtype=np.int64))
+    if size == 0 and -1 in shape and 0 in known:  # NumPy cannot infer -1 next to a 0
+        dims = list(shape)
+        dims[dims.index(-1)] = _missing_dim(np.shape(x), shape)
+        return np.reshape(x, dims)
     raise op_error(InvalidArgumentError, "Reshape",
                    f"Input to reshape is a tensor with {size} values, but the requested shape "
                    f"{'requires a multiple of' if -1 in shape else 'has'} {product}")
@@ -128,8 +166,7 @@ def _reshape_forward(x, shape):
 def _reshape_abstract(x, shape):
     dims = list(shape)
     if -1 in dims and x.shape.is_fully_defined():
-        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
-        dims[dims.index(-1)] = x.shape.num_elements() // known if known else 0
+        dims[dims.index(-1)] = _missing_dim(x.shape.as_list(), shape)
     return TensorSpec([None if d == -1 else d for d in dims], x.dtype)
 
 
@@ -140,7 +177,12 @@ RESHAPE = primitive("Reshape", _reshape_forward,
 def reshape(tensor, shape, name=None):
     """`tensor` with its elements arranged in `shape` (one dimension may be -1)."""
     x = convert_to_tensor(tensor)
-    return execute(RESHAPE, (x,), {"shape": shape_attr(shape)})
+    shape = shape_attr(shape, "Reshape", "Tshape")
+    if shape and min(shape) < -1:
+        i = next(i for i, d in enumerate(shape) if d < -1)
+        raise op_error(InvalidArgumentError, "Reshape",
+                       f"Size {i} must be non-negative, not {shape[i]}")
+    return execute(RESHAPE, (x,), {"shape": shape})
 
 
 # -- expand_dims / squeeze ---------------------------------------------------------------------
@@ -164,7 +206,9 @@ EXPAND_DIMS = primitive("ExpandDims", _expand_dims_forward,
 def expand_dims(input, axis, name=None):  # noqa: A002 - TensorFlow's argument name
     """`input` with a new dimension of size 1 inserted at `axis` (negative counts from the end)."""
     x = convert_to_tensor(input)
-    axes = int_list(axis)
+    if type(axis) is float:
+        raise TypeError(f"Cannot convert {axis!r} to EagerTensor of dtype int32")
+    axes = int_list(axis, "ExpandDims", "Tdim")
     if len(axes) != 1:
         raise op_error(InvalidArgumentError, "ExpandDims", "'dim' must be a tensor with a single value")
     rank = _rank(x)
@@ -203,6 +247,8 @@ SQUEEZE = primitive("Squeeze", _squeeze_forward,
 def squeeze(input, axis=None, name=None):  # noqa: A002
     """`input` without its size-1 dimensions (only those in `axis`, when given)."""
     x = convert_to_tensor(input)
+    if isinstance(axis, (list, tuple)) and not axis:  # TensorFlow: an empty list squeezes all
+        axis = None
     if axis is not None:
         rank = _rank(x)
         axes = []
@@ -262,7 +308,8 @@ FILL = primitive("Fill", _fill_forward, _fill_grad, lambda value, dims: TensorSp
 
 def fill(dims, value, name=None, layout=None):
     """A tensor of shape `dims` with every element `value` (a scalar)."""
-    return execute(FILL, (convert_to_tensor(value),), {"dims": shape_attr(dims)})
+    return execute(FILL, (convert_to_tensor(value),),
+                   {"dims": shape_attr(dims, "Fill", "index_type")})
 
 
 _SCALARS: dict = {}
@@ -376,7 +423,9 @@ PACK = primitive("Pack", _stack_forward,
 def stack(values, axis=0, name="stack"):
     """Stacks a list of rank-R tensors into one rank-(R+1) tensor along `axis`."""
     if not len(values):
-        raise ValueError("`values` must be a non-empty list of tensors")
+        if axis == 0:  # TensorFlow converts the (empty) list itself: a float32 [0] tensor
+            return convert_to_tensor(list(values))
+        raise IndexError("list index out of range")
     tensors = _convert_all(values, "Pack")
     rank = _rank(tensors[0]) + 1
     if not -rank <= axis < rank:
@@ -449,8 +498,11 @@ def concat(values, axis, name="concat"):
     if not isinstance(values, (list, tuple)):
         values = [values]
     if not values:
-        raise ValueError("`values` must be a non-empty list of tensors")
+        raise op_error(InvalidArgumentError, "ConcatV2", "OpKernel 'ConcatV2' has constraint on "
+                       "attr 'T' not in NodeDef '[N=0, Tidx=DT_INT32]'")
     tensors = _convert_all(values, "ConcatV2")
+    if len(tensors) == 1:  # TensorFlow returns the one tensor without looking at `axis`
+        return identity(tensors[0])
     axis = _int_scalar(axis, "axis")
     rank = _rank(tensors[0])
     if rank == 0:
@@ -458,8 +510,6 @@ def concat(values, axis, name="concat"):
                        "ConcatOp : Can't concatenate scalars (use tf.stack instead)")
     axis = _axis_in_range(axis, rank, "ConcatV2", f"ConcatOp : Expected concatenating dimensions "
                           f"in the range [{-rank}, {rank}), but got {axis}")
-    if len(tensors) == 1:
-        return identity(tensors[0])
     return execute(CONCAT, tensors, {"axis": axis})
 
 
@@ -556,7 +606,8 @@ TILE = primitive("Tile", lambda x, multiples: np.tile(x, multiples) if multiples
 def tile(input, multiples, name=None):  # noqa: A002
     """`input` repeated `multiples[i]` times along each dimension i."""
     x = convert_to_tensor(input)
-    multiples = int_list(multiples) if not (isinstance(multiples, (list, tuple)) and not multiples) else []
+    multiples = int_list(multiples, "Tile", "Tmultiples") \
+        if not (isinstance(multiples, (list, tuple)) and not multiples) else []
     rank = _rank(x)
     if len(multiples) != rank:
         raise op_error(InvalidArgumentError, "Tile", f"Expected multiples argument to be a vector of "
@@ -564,6 +615,9 @@ def tile(input, multiples, name=None):  # noqa: A002
     for i, m in enumerate(multiples):
         if m < 0:
             raise op_error(InvalidArgumentError, "Tile", f"Expected multiples[{i}] >= 0, but got {m}")
+    if x._dtype is dtypes.uint16:  # the one dtype TensorFlow's CPU Tile kernel lacks
+        raise op_error(UnimplementedError, "Tile", f"TileOp : The input data type is not "
+                       f"supported, DataType : uint16, Dimension : {rank}")
     return execute(TILE, (x,), {"multiples": tuple(multiples)})
 
 
@@ -631,9 +685,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     if mode_upper not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise ValueError(f'Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", or '
                          f'"SYMMETRIC". Received `mode` = {mode}')
-    flat = int_list(paddings)
-    rank = _rank(x)
     op_name = "PadV2" if mode_upper == "CONSTANT" else "MirrorPad"
+    flat = int_list(paddings, op_name, "Tpaddings")
+    rank = _rank(x)
+    if np.ndim(paddings) != 2 or np.shape(paddings)[-1] != 2:
+        raise op_error(InvalidArgumentError, op_name, f"paddings must be a matrix with 2 columns: "
+                       f"{list(np.shape(paddings))}")
     if len(flat) != 2 * rank:
         raise op_error(InvalidArgumentError, op_name, f"The first dimension of paddings must be the "
                        f"rank of inputs[{len(flat) // 2},2] {list(x.shape)}")
@@ -644,8 +701,9 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     if mode_upper == "CONSTANT":
         if is_tensor_like(constant_values):
             value = convert_to_tensor(constant_values)
-        elif x._dtype is dtypes.string and constant_values == 0:
-            value = convert_to_tensor(b"")
+        elif isinstance(constant_values, (int, float)) and constant_values == 0:
+            # TensorFlow pads with the dtype's zero (Pad, not PadV2): False, b"", 0...
+            value = _scalar(b"" if x._dtype is dtypes.string else 0, x._dtype)
         else:
             value = convert_to_tensor(constant_values, dtype=x._dtype)
         if value._dtype is not x._dtype:
@@ -743,9 +801,9 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     indices = _index_tensor(indices, "GatherV2")
     p_rank, i_rank = _rank(params), _rank(indices)
     batch_dims = _int_scalar(batch_dims, "batch_dims")
+    axis = batch_dims if axis is None else _int_scalar(axis, "axis")  # before batch_dims wraps
     if batch_dims < 0:
         batch_dims += i_rank
-    axis = batch_dims if axis is None else _int_scalar(axis, "axis")
     if axis < 0:
         axis += p_rank
     if p_rank == 0:
@@ -809,7 +867,11 @@ def _scatter_nd_forward(indices, updates, shape, batch_dims=0):
         return (f"indices[{position}] = [{', '.join(map(str, vector))}] does not index into shape "
                 f"[{','.join(map(str, shape))}]")
     total, where = _nd_locations(tuple(shape), indices, batch_dims, "ScatterNd", describe)
-    out = np.zeros(shape, dtype=np.asarray(updates).dtype)
+    updates = np.asarray(updates)
+    if updates.dtype == object:  # strings: duplicates concatenate, unset elements are b""
+        out = np.full(shape, b"", dtype=object)
+    else:
+        out = np.zeros(shape, dtype=updates.dtype)
     view = out.reshape((total,) + tuple(shape[batch_dims:]))
     np.add.at(view, where, np.reshape(updates, (total,) + np.shape(updates)[batch_dims:]))
     return out
@@ -879,8 +941,11 @@ def _check_scatter_shapes(op_name: str, indices: Tensor, updates: Tensor, shape:
 
 def scatter_nd(indices, updates, shape, bad_indices_policy="", name=None):
     """Zeros of `shape` with `updates` added at `indices` (duplicate indices add up)."""
+    both_tensors = is_tensor_like(indices) and is_tensor_like(shape)
     indices = _index_tensor(indices, "ScatterNd")
     updates = convert_to_tensor(updates)
+    if both_tensors and convert_to_tensor(shape)._dtype is not indices._dtype:
+        raise dtype_mismatch("ScatterNd", 2, indices._dtype, convert_to_tensor(shape)._dtype)
     shape = shape_attr(shape)
     _check_scatter_shapes("ScatterNd", indices, updates, shape)
     return execute(SCATTER_ND, (indices, updates), {"shape": shape})
@@ -960,12 +1025,24 @@ TENSOR_SCATTER_MIN = primitive("TensorScatterMin", _tensor_scatter_forward("min"
                                _scatter_extremum_grad, _scatter_abstract)
 
 
+# dtypes without a CPU kernel: sums of bool and strings, extrema of complex values too
+_NO_SCATTER_ARITH = dtypes._enums(dtypes.bool, dtypes.string)
+_NO_SCATTER_EXTREMUM = _NO_SCATTER_ARITH | dtypes._enums(dtypes.complex64, dtypes.complex128)
+
+
 def _tensor_scatter(prim, tensor, indices, updates):
     tensor = convert_to_tensor(tensor)
     indices = _index_tensor(indices, prim.name)
-    updates = convert_like(updates, tensor._dtype)
+    if not is_tensor_like(updates):  # a Python value takes the tensor's dtype or TypeError
+        updates = convert_to_tensor(updates, dtype=tensor._dtype)
+    updates = convert_to_tensor(updates)
     if updates._dtype is not tensor._dtype:
         raise dtype_mismatch(prim.name, 2, tensor._dtype, updates._dtype)
+    if prim is not TENSOR_SCATTER_UPDATE:
+        excluded = _NO_SCATTER_ARITH if prim in (TENSOR_SCATTER_ADD, TENSOR_SCATTER_SUB) \
+            else _NO_SCATTER_EXTREMUM
+        if tensor._dtype._enum in excluded:
+            raise _no_kernel(prim.name, tensor._dtype)
     _check_scatter_shapes(prim.name, indices, updates, tuple(tensor.shape))
     return execute(prim, (tensor, indices, updates))
 
@@ -1041,12 +1118,39 @@ def where(condition, x=None, y=None, name=None):
     if (x is None) != (y is None):
         raise ValueError("x and y must both be non-None or both be None.")
     if x is None:
-        return execute(WHERE, (convert_to_tensor(condition),))
-    condition = convert_to_tensor(condition, dtype=dtypes.bool)
-    x, y = convert_pair(x, y)
+        return execute(WHERE, (_where_input(condition),))
+    if is_tensor_like(condition):
+        condition = convert_to_tensor(condition)
+        if condition._dtype is not dtypes.bool:
+            raise dtype_mismatch("SelectV2", 0, dtypes.bool, condition._dtype)
+    else:
+        condition = convert_to_tensor(condition, dtype=dtypes.bool)
+    # The first tensor among x and y sets the dtype (else x's own); a Python value that cannot
+    # take it is a TypeError, a tensor of another dtype an InvalidArgumentError.
+    if is_tensor_like(x) or not is_tensor_like(y):
+        x = convert_to_tensor(x)
+        dtype = x._dtype
+        y = convert_to_tensor(y) if is_tensor_like(y) else convert_to_tensor(y, dtype=dtype)
+    else:
+        y = convert_to_tensor(y)
+        dtype = y._dtype
+        x = convert_to_tensor(x, dtype=dtype)
     if x._dtype is not y._dtype:
         raise dtype_mismatch("SelectV2", 2, x._dtype, y._dtype)
     return execute(SELECT, (condition, x, y))
+
+
+def _where_input(condition) -> Tensor:
+    condition = convert_to_tensor(condition)
+    if condition._dtype is dtypes.string:
+        raise _attr_error("Where", "T", condition._dtype, "float, double, int32, uint8, int16, "
+                          "int8, complex64, int64, bfloat16, uint16, complex128, half, uint32, "
+                          "uint64, bool")
+    if condition._dtype is dtypes.float16:
+        raise op_error(UnimplementedError, "Where", "No WhereOp available for float16/half type on "
+                       "CPU; dying in CPU WhereOp to avoid silently creating costly copies from "
+                       "device.")
+    return condition
 
 
 # -- boolean_mask ------------------------------------------------------------------------------
@@ -1060,11 +1164,13 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
         raise ValueError("mask cannot be scalar.")
     axis = 0 if axis is None else _int_scalar(axis, "axis")
     rank = _rank(tensor)
-    if axis < 0:
-        axis += rank
+    # TensorFlow slices shape[axis:axis + rank(mask)] with the axis as given: a negative axis
+    # whose slice runs past the end covers nothing and the shapes then disagree.
     covered = tensor.shape[axis:axis + m_rank]
     if not covered.is_compatible_with(mask.shape):
         raise ValueError(f"Shapes {tuple(covered)} and {tuple(mask.shape)} are incompatible")
+    if axis < 0:
+        axis += rank
     dims = list(tensor.shape)
     flat_shape = dims[:axis] + [int(np.prod(dims[axis:axis + m_rank], dtype=np.int64))] + \
         dims[axis + m_rank:]
@@ -1134,10 +1240,33 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
     return execute(STRIDED_SLICE, (x,), {"key": key})
 
 
+def _index_pair(first, second, op_name: str, attr: str) -> tuple:
+    """Two index vectors of one op (begin and size, shift and axis) as int lists, with
+    TensorFlow's checks: each int32 or int64 (an empty Python list is float32), the same dtype."""
+    if type(first) is list and type(second) is list and first and second \
+            and all(type(v) is int for v in first + second):
+        return first, second  # the common call: Python ints, converted alike
+    known = next((convert_to_tensor(v)._dtype for v in (first, second) if is_tensor_like(v)), None)
+    tensors = []
+    for value in (first, second):
+        if not is_tensor_like(value) and isinstance(value, (list, tuple)) and not value:
+            if known is None:
+                raise _attr_error(op_name, attr, dtypes.float32, "int32, int64")
+            value = np.zeros([0], dtype=known.as_numpy_dtype)
+        tensors.append(convert_to_tensor(value))
+    for t in tensors:
+        if t._dtype._enum not in _INT_ATTR:
+            raise _attr_error(op_name, attr, t._dtype, "int32, int64")
+    if tensors[1]._dtype is not tensors[0]._dtype:
+        if is_tensor_like(first) and is_tensor_like(second):
+            raise dtype_mismatch(op_name, 2, tensors[0]._dtype, tensors[1]._dtype)
+    return int_list(tensors[0]), int_list(tensors[1])
+
+
 def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
     """The block of `input_` starting at `begin` with extent `size` (-1: to the end)."""
     x = convert_to_tensor(input_)
-    begin, size = int_list(begin), int_list(size)
+    begin, size = _index_pair(begin, size, "Slice", "Index")
     shape = tuple(x.shape)
     if not len(begin) == len(size) == len(shape):
         raise op_error(InvalidArgumentError, "Slice", f"Expected begin and size arguments to be 1-D "
@@ -1168,7 +1297,9 @@ def reverse(tensor, axis, name=None):
         raise op_error(InvalidArgumentError, "ReverseV2", "'dims' must be 1-dimension, not 0")
     rank = _rank(x)
     axes = []
-    for i, a in enumerate(int_list(axis) if not (isinstance(axis, (list, tuple)) and not axis) else []):
+    axes_given = int_list(axis, "ReverseV2", "Tidx") \
+        if not (isinstance(axis, (list, tuple)) and not axis) else []
+    for i, a in enumerate(axes_given):
         if not -rank <= a < rank:
             raise op_error(InvalidArgumentError, "ReverseV2",
                            f"'axis'[{i}] = {a} is out of valid range [0, {rank - 1}")
@@ -1187,7 +1318,11 @@ ROLL = primitive("Roll", lambda x, shift, axis: np.roll(x, shift, axis) if axis 
 def roll(input, shift, axis, name=None):  # noqa: A002
     """`input` with elements shifted by `shift` places along `axis` (wrapping around)."""
     x = convert_to_tensor(input)
-    shifts, axes = int_list(shift), int_list(axis)
+    if isinstance(shift, (list, tuple)) and not shift:  # float32 in TensorFlow
+        raise _attr_error("Roll", "Tshift", dtypes.float32, "int32, int64")
+    if isinstance(axis, (list, tuple)) and not axis:
+        raise _attr_error("Roll", "Taxis", dtypes.float32, "int32, int64")
+    shifts, axes = int_list(shift, "Roll", "Tshift"), int_list(axis, "Roll", "Taxis")
     if len(shifts) != len(axes):
         raise op_error(InvalidArgumentError, "Roll", "shift and axis must have the same size")
     rank = _rank(x)
@@ -1280,7 +1415,9 @@ _ONE_HOT_INDEX = dtypes._enums(dtypes.uint8, dtypes.int8, dtypes.int32, dtypes.i
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     """A one-hot tensor: `on_value` where the new axis equals `indices`, `off_value` elsewhere
     (an index out of [0, depth) gives a row of `off_value`)."""
-    indices = convert_to_tensor(indices)
+    # `TI` defaults to int64: an empty Python list is int64 indices, not float32
+    indices = convert_to_tensor(indices, dtype_hint=dtypes.int64) \
+        if isinstance(indices, (list, tuple)) else convert_to_tensor(indices)
     if indices._dtype._enum not in _ONE_HOT_INDEX:
         raise _attr_error("OneHot", "TI", indices._dtype, "uint8, int8, int32, int64")
     given = {}
@@ -1308,7 +1445,10 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if not (axis == -1 or 0 <= axis <= rank):
         raise op_error(InvalidArgumentError, "OneHot", f"Expected axis to be -1 or between "
                        f"[0, {rank + 1}).  But received: {axis}")
-    return execute(ONE_HOT, (indices,), {"depth": _int_scalar(depth, "depth"), "on_value": on,
+    depth = _int_scalar(depth, "depth")
+    if depth < 0:
+        raise op_error(InvalidArgumentError, "OneHot", f"depth must be non-negative, got: {depth}")
+    return execute(ONE_HOT, (indices,), {"depth": depth, "on_value": on,
                                          "off_value": off, "axis": axis, "dtype": dtype})
 
 
@@ -1356,11 +1496,16 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
                   for v in (start, limit, delta)]
     else:
         values = [convert_to_tensor(v) for v in (start, limit, delta)]
-        dtype = builtins.max((v._dtype for v in values),
-                             key=lambda d: _RANGE_ORDER.index(d) if d in _RANGE_ORDER else -1)
+        for v in values:  # TensorFlow asserts that it can order the dtypes
+            if v._dtype not in _RANGE_ORDER:
+                raise AssertionError(f"tf.range infers its dtype only from int32, int64, "
+                                     f"float16, bfloat16, float32, float64, not {v._dtype.name}")
+        dtype = builtins.max((v._dtype for v in values), key=_RANGE_ORDER.index)
     if dtype._enum not in _RANGE_DTYPES:
         raise _attr_error("Range", "Tidx", dtype, "bfloat16, half, float, double, int8, int16, "
                           "int32, int64, uint16, uint32, uint64")
+    if dtype not in _RANGE_ORDER:  # declared for Range, but no CPU kernel
+        raise _no_kernel("Range", dtype)
     start, limit, delta = (v.numpy().item() for v in values)
     return execute(RANGE, (), {"start": start, "limit": limit, "delta": delta, "dtype": dtype})
 
@@ -1404,12 +1549,15 @@ LINSPACE = primitive("LinSpace", _linspace_forward, _linspace_grad, _linspace_ab
 def linspace(start, stop, num, name=None, axis=0):
     """`num` evenly spaced values from `start` to `stop` inclusive, along a new `axis`
     (start and stop may be tensors, broadcast together; integers give float64)."""
-    from tensorweave.framework.convert import binary_operands
-    start, stop = binary_operands("LinSpace", start, stop)
+    start = convert_to_tensor(start)
+    stop = convert_to_tensor(stop, dtype=start._dtype)  # TypeError for a Python value that cannot
     if start._dtype.is_integer:
+        # integers divide as tf.math.truediv does: up to 16 bits in float32, wider in float64
         from tensorweave.ops import math_ops
-        start, stop = math_ops.cast(start, dtypes.float64), math_ops.cast(stop, dtypes.float64)
-    if not start._dtype.is_floating:
+        wide = start._dtype.size > 2
+        dtype = dtypes.float64 if wide else dtypes.float32
+        start, stop = math_ops.cast(start, dtype), math_ops.cast(stop, dtype)
+    if not (start._dtype.is_floating or start._dtype.is_complex):
         raise _attr_error("LinSpace", "T", start._dtype, "bfloat16, half, float, double")
     num = _int_scalar(num, "num")
     if num < 0:
@@ -1437,6 +1585,8 @@ def meshgrid(*args, **kwargs):
     for i, t in enumerate(tensors):
         if t._dtype is not tensors[0]._dtype:
             raise dtype_mismatch("Mul", 1, tensors[0]._dtype, t._dtype)
+    if tensors[0]._dtype is dtypes.string:  # TensorFlow broadcasts by multiplying with ones
+        raise TypeError("Cannot convert 1 to EagerTensor of dtype string")
     sizes = [t.shape[0] for t in tensors]
     n = len(tensors)
     out_shape = list(sizes)
@@ -1482,7 +1632,12 @@ def shape(input, out_type=None, name=None):  # noqa: A002
 
 def size(input, out_type=None, name=None):  # noqa: A002
     """The number of elements of `input` as a scalar integer tensor."""
-    return execute(SIZE, (convert_to_tensor(input),), {"out_type": _out_type(out_type, "Size")})
+    # Eager TensorFlow makes the count a constant of `out_type`: any dtype a number converts to.
+    out_type = dtypes.int32 if out_type is None else dtypes.as_dtype(out_type)
+    if out_type is dtypes.string:
+        raise TypeError(f"Cannot convert {convert_to_tensor(input).shape.num_elements()} to "
+                        f"EagerTensor of dtype string")
+    return execute(SIZE, (convert_to_tensor(input),), {"out_type": out_type})
 
 
 def rank(input, name=None):  # noqa: A002
@@ -1572,6 +1727,9 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002
     if not -rank <= axis < rank:
         raise ValueError(f"axis={axis} out of bounds: expected {-rank}<=axis<{rank}")
     axis %= rank
+    if x._dtype is dtypes.uint16:  # TensorFlow repeats with Tile, which has no uint16 kernel
+        raise op_error(UnimplementedError, "Tile", f"TileOp : The input data type is not "
+                       f"supported, DataType : uint16, Dimension : {rank + 1}")
     counts = [builtins.max(int(c), 0) for c in np.reshape(r.numpy(), -1)]
     n = x.shape[axis]
     if r.shape.rank == 1 and len(counts) != 1:
@@ -1622,6 +1780,7 @@ def _searchsorted_abstract(sorted_inputs, values, out_type):
     return TensorSpec(values.shape, out_type)
 
 
+_NO_SEARCH_KERNEL = dtypes._enums(dtypes.bool, dtypes.complex64, dtypes.complex128, dtypes.string)
 LOWER_BOUND = primitive("LowerBound", _searchsorted_forward("left"), None, _searchsorted_abstract)
 UPPER_BOUND = primitive("UpperBound", _searchsorted_forward("right"), None, _searchsorted_abstract)
 
@@ -1635,6 +1794,8 @@ def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, na
                          f"'{side}'.")
     op_name = "LowerBound" if side == "left" else "UpperBound"
     sorted_sequence, values = binary_operands(op_name, sorted_sequence, values)
+    if sorted_sequence._dtype._enum in _NO_SEARCH_KERNEL:
+        raise _no_kernel(op_name, sorted_sequence._dtype)
     out_type = dtypes.as_dtype(out_type)
     if out_type not in _OUT_TYPES:
         raise _attr_error(op_name, "out_type", out_type, "int32, int64")

@@ -27,32 +27,44 @@ def is_boolean_mask(key) -> bool:
         and dtype is not None and getattr(dtype, "is_bool", False)
 
 
-def _as_int(item) -> int:
-    """An index item as a Python int: ints, NumPy integers, scalar integer tensors."""
+_BOOLS = (bool, np.bool_)
+_SLICE_DTYPES = ("int16", "int32", "int64")  # the dtypes of StridedSlice's `Index` attr
+
+
+def _as_int(item, tensor_dtypes=None) -> int:
+    """An index item as a Python int: ints, NumPy integers, scalar int16/32/64 tensors and arrays
+    (the dtype of a tensor item is appended to `tensor_dtypes`, when given)."""
     if type(item) is int:
         return item
     if isinstance(item, (int, np.integer)):  # bool is an int: TensorFlow takes x[0, True] as x[0, 1]
         return int(item)
-    if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
+    if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.name in _SLICE_DTYPES:
         return int(item)
     if isinstance(item, Tensor) or hasattr(item, "__tf_tensor__"):
         from tensorweave.framework.convert import convert_to_tensor
         tensor = convert_to_tensor(item)
-        if tensor.dtype.is_integer and tensor.shape.rank == 0:
+        if tensor.dtype.name in _SLICE_DTYPES and tensor.shape.rank == 0:
+            if tensor_dtypes is not None:
+                tensor_dtypes.append(tensor.dtype)
             return int(tensor.numpy())
     raise TypeError(_VALID_INDICES.format(item))
 
 
-def _bound(item):
-    return None if item is None else _as_int(item)
+def _bound(item, tensor_dtypes):
+    return None if item is None else _as_int(item, tensor_dtypes)
 
 
 def parse_key(key) -> tuple:
     """The canonical key of `tensor[key]` (TypeError for fancy indexing, as in TensorFlow)."""
     if not isinstance(key, (tuple, list)):  # TensorFlow reads a list key as a tuple
         key = (key,)
+    elif key and type(key[0]) in _BOOLS and all(type(item) in _BOOLS for item in key):
+        # TensorFlow stacks the items into its begin vector: all bools make a bool vector
+        raise op_error(InvalidArgumentError, "StridedSlice", "Value for attr 'Index' of bool is not "
+                       "in the list of allowed values: int16, int32, int64")
     out = []
     seen_ellipsis = False
+    tensor_dtypes = []
     for item in key:
         if item is None:
             out.append(None)
@@ -63,13 +75,20 @@ def parse_key(key) -> tuple:
             seen_ellipsis = True
             out.append(Ellipsis)
         elif type(item) is slice:
-            step = _bound(item.step)
+            step = _bound(item.step, tensor_dtypes)
             if step == 0:
                 raise op_error(InvalidArgumentError, "StridedSlice",
                                f"strides[{len(out)}] must be non-zero")
-            out.append(slice(_bound(item.start), _bound(item.stop), step))
+            out.append(slice(_bound(item.start, tensor_dtypes), _bound(item.stop, tensor_dtypes),
+                             step))
         else:
-            out.append(_as_int(item))
+            out.append(_as_int(item, tensor_dtypes))
+    if len(tensor_dtypes) > 1 and any(d is not tensor_dtypes[0] for d in tensor_dtypes):
+        # TensorFlow stacks the tensor bounds into one vector: one dtype for all
+        first = tensor_dtypes[0]
+        other = next(d for d in tensor_dtypes if d is not first)
+        raise op_error(InvalidArgumentError, "Pack", f"cannot compute Pack as input #1(zero-based) "
+                       f"was expected to be a {first.name} tensor but is a {other.name} tensor")
     return tuple(out)
 
 

@@ -80,10 +80,13 @@ def _make_matmul_forward(op_name: str, batch: bool):
             if y.dtype.kind == "c":
                 y = y.conj()
         try:
-            return np.matmul(x, y)
+            out = np.matmul(x, y)
         except ValueError:  # the inner sizes agree, so the batch dimensions do not broadcast
             raise _fail(op_name, f"In[0] and In[1] must have compatible batch dimensions: "
                                  f"{_shape_text(a.shape)} vs. {_shape_text(b.shape)}") from None
+        if out.dtype != a.dtype:  # NumPy multiplies bfloat16 matrices into float32
+            out = out.astype(a.dtype)
+        return out
     return forward
 
 
@@ -296,6 +299,9 @@ def _einsum_forward(*arrays, equation):
                               "ellipsis (...) was found in the output subscripts.")
     # NumPy's path optimizer routes big contractions to BLAS; for small ones it costs more.
     optimize = len(arrays) > 1 and max(a.size for a in arrays) > 2048
+    if arrays[0].dtype == dtypes.bfloat16.as_numpy_dtype:  # NumPy's einsum has no bfloat16
+        wide = [a.astype(np.float32) for a in arrays]
+        return np.einsum(equation, *wide, optimize=optimize).astype(arrays[0].dtype)
     return np.einsum(equation, *arrays, optimize=optimize)
 
 
@@ -452,6 +458,10 @@ def tensordot(a, b, axes, name=None):
     if type(b) is not Tensor:
         b = convert_to_tensor(b, dtype_hint=a._dtype)
     ra, rb = a._value.ndim, b._value.ndim
+    if a._dtype is b._dtype and a._dtype._enum not in _MATMUL_T:  # TensorFlow uses MatMul
+        if a._dtype._enum in _MATMUL_NO_KERNEL:
+            raise _no_kernel("MatMul", a._dtype)
+        raise unsupported_dtype("MatMul", a._dtype)
     if isinstance(axes, Tensor):
         axes = axes.numpy().tolist()
     if isinstance(axes, numbers.Integral):
@@ -576,7 +586,8 @@ def inv(input, adjoint=False, name=None):  # noqa: A002 - TensorFlow's argument 
 
 def _det_forward(x):
     _check_square("MatrixDeterminant", x)
-    return np.asarray(np.linalg.det(x), dtype=x.dtype)[()]
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.linalg.det(x), dtype=x.dtype)[()]
 
 
 def _det_grad(op, dy):
@@ -601,7 +612,9 @@ def det(input, name=None):  # noqa: A002
 
 def _slogdet_forward(x):
     _check_square("LogMatrixDeterminant", x)
-    sign, logabs = np.linalg.slogdet(x)
+    with np.errstate(invalid="ignore"):
+        sign, logabs = np.linalg.slogdet(x)
+    sign = np.where(np.isnan(logabs), np.nan, sign)  # TensorFlow: a NaN determinant has NaN sign
     return (np.asarray(sign, dtype=x.dtype)[()], np.asarray(logabs).astype(x.dtype)[()])
 
 
@@ -745,6 +758,10 @@ TRIANGULAR_SOLVE = primitive("MatrixTriangularSolve", _triangular_solve_forward,
 def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
     """X with matrix @ X = rhs for triangular matrices (only the `lower` or upper triangle is
     read); batch axes broadcast."""
+    if type(matrix) is not Tensor:
+        matrix = convert_to_tensor(matrix)
+    if matrix._dtype is dtypes.bfloat16:  # in the op's dtypes, without a CPU kernel
+        raise _no_kernel("MatrixTriangularSolve", matrix._dtype)
     matrix = _lapack_input(matrix, "MatrixTriangularSolve")
     rhs = convert_to_tensor(rhs, dtype_hint=matrix._dtype)
     if rhs._dtype is not matrix._dtype:
@@ -872,13 +889,30 @@ def _svd_forward(x, full_matrices=False, compute_uv=True):
     if x.ndim < 2:
         raise _fail("Svd", f"Input tensor 0 must have rank >= 2, got {x.ndim}")
     real = np.finfo(x.dtype).dtype
+    # A matrix with an inf or NaN gets NaN in every output, as TensorFlow gives (NumPy would
+    # raise, or return finite vectors beside NaN values).
+    bad = ~np.isfinite(x).all(axis=(-2, -1))
+    if bad.any():
+        x = np.where(bad[..., None, None], np.zeros((), x.dtype), x)
     if not compute_uv:
-        return (np.linalg.svd(x, compute_uv=False).astype(real, copy=False),)
+        s = np.linalg.svd(x, compute_uv=False).astype(real, copy=False)
+        return (_nan_where(s, bad),)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
     v = np.swapaxes(vh, -1, -2)
     if v.dtype.kind == "c":
         v = v.conj()
-    return s.astype(real, copy=False), u.astype(x.dtype, copy=False), v.astype(x.dtype, copy=False)
+    return (_nan_where(s.astype(real, copy=False), bad),
+            _nan_where(u.astype(x.dtype, copy=False), bad),
+            _nan_where(v.astype(x.dtype, copy=False), bad))
+
+
+def _nan_where(out, bad):
+    """`out` with the results of the batch entries flagged in `bad` set to NaN."""
+    if not bad.any():
+        return out
+    out = out.copy()
+    out[bad] = np.nan
+    return out
 
 
 def _svd_abstract(x, full_matrices=False, compute_uv=True):
@@ -944,10 +978,27 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     return out if compute_uv else out[0]
 
 
+def _float_matrix(a) -> Tensor:
+    """`a` for pinv and matrix_rank: a real floating (batch) matrix, checked as TensorFlow's
+    Python code checks it."""
+    x = a if type(a) is Tensor else convert_to_tensor(a)
+    if not x._dtype.is_floating:
+        raise TypeError(f"Input `a` must have `float`-like `dtype` (saw {x._dtype.name}).")
+    if len(x.shape) < 2:
+        raise ValueError(f"Input `a` must have at least 2 dimensions (saw: {len(x.shape)}).")
+    return x
+
+
 def pinv(a, rcond=None, validate_args=False, name=None):
     """The Moore-Penrose pseudo-inverse, from the SVD; singular values at most
     rcond * max(s) are treated as zero (rcond defaults to 10 * max(M, N) * eps)."""
-    x = _lapack_input(a, "Svd")
+    x = _float_matrix(a)
+    if x._dtype is dtypes.bfloat16:  # TensorFlow's pinv asks NumPy for bfloat16's epsilon
+        raise ValueError(f"data type {x._dtype.as_numpy_dtype} not inexact")
+    return _pinv(_lapack_input(x, "Svd"), rcond)
+
+
+def _pinv(x, rcond=None):
     s, u, v = svd(x)
     m, n = x.shape[-2], x.shape[-1]
     if rcond is None:
@@ -965,9 +1016,10 @@ def pinv(a, rcond=None, validate_args=False, name=None):
 
 def matrix_rank(a, tol=None, validate_args=False, name=None):
     """The number of singular values above `tol` (default eps * max(M, N) * max(s)), as int32."""
+    a = _float_matrix(a)
     s = svd(a, compute_uv=False)
     if tol is None:
-        x_shape = convert_to_tensor(a).shape
+        x_shape = a.shape
         eps = float(np.finfo(s.dtype.as_numpy_dtype).eps)
         tol = math_ops.multiply(convert_to_tensor(eps * max(x_shape[-2], x_shape[-1]), dtype=s.dtype),
                                 reduction_ops.reduce_max(s, axis=-1, keepdims=True))
@@ -987,9 +1039,13 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     if b._dtype is not a._dtype:
         raise dtype_mismatch("MatrixSolveLs", 1, a._dtype, b._dtype)
     if not fast:
-        if float(l2_regularizer) != 0.0:
-            raise NotImplementedError("lstsq with fast=False supports only l2_regularizer=0.")
-        return matmul(pinv(a), b)
+        # TensorFlow's fast=False kernel solves without the regularizer, whatever its value, and
+        # takes operands of one rank with equal batch dimensions.
+        if len(a.shape) != len(b.shape):
+            raise _fail("MatrixSolveLs", "All input tensors must have the same rank.")
+        if tuple(a.shape[:-2]) != tuple(b.shape[:-2]):
+            raise _fail("MatrixSolveLs", "All input tensors must have the same outer dimensions.")
+        return matmul(_pinv(a), b)
     m, n = a.shape[-2], a.shape[-1]
     reg = math_ops.cast(convert_to_tensor(l2_regularizer, dtype_hint=a.dtype), a.dtype)
     if m >= n:  # (A^H A + l2 I) X = A^H B
@@ -1002,6 +1058,9 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
 
 def _eigh_forward(x, compute_v=True):
     _check_square("SelfAdjointEigV2", x)
+    if np.isnan(np.tril(x)).any():  # the lower triangle is what is read
+        raise _fail("SelfAdjointEigV2", "Self-adjoint eigen decomposition was not successful. The "
+                                        "input might not be valid.")
     if not compute_v:
         return (np.linalg.eigvalsh(x).astype(x.dtype),)
     e, v = np.linalg.eigh(x)  # reads the lower triangle, as TensorFlow does
@@ -1186,11 +1245,20 @@ MATRIX_SET_DIAG = primitive("MatrixSetDiagV3", _set_diag_forward, _set_diag_grad
                             lambda x, diagonal, k=0: TensorSpec(x.shape, x.dtype))
 
 
+def _padding(value, dtype, from_python: bool):
+    """A padding value as a NumPy scalar of `dtype`. The default 0 is the zero of a tensor's
+    dtype (False for bool), but TensorFlow converts it strictly (TypeError for bool) when the
+    input is a Python list; other Python values must convert to `dtype`."""
+    if type(value) in (int, float) and value == 0 and not from_python:
+        return np.zeros((), dtype=dtype.as_numpy_dtype)[()] if dtype is not dtypes.string else b""
+    return convert_to_tensor(value, dtype=dtype).numpy()
+
+
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
     """A batch of matrices with `diagonal` [..., N] on diagonal `k` and `padding_value`
     elsewhere; the matrix size is inferred unless `num_rows`/`num_cols` are given."""
     d = diagonal if type(diagonal) is Tensor else convert_to_tensor(diagonal)
-    pad = convert_to_tensor(padding_value, dtype=d._dtype).numpy()
+    pad = _padding(padding_value, d._dtype, isinstance(diagonal, (list, tuple)))
     return execute(MATRIX_DIAG, (d,), {"k": _k_attr(k), "num_rows": int(num_rows),
                                        "num_cols": int(num_cols), "padding_value": pad})
 
@@ -1198,7 +1266,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, 
 def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
     """Diagonal `k` of each matrix of `input` [..., M, N]."""
     x = input if type(input) is Tensor else convert_to_tensor(input)
-    pad = convert_to_tensor(padding_value, dtype=x._dtype).numpy()
+    pad = _padding(padding_value, x._dtype, isinstance(input, (list, tuple)))
     return execute(MATRIX_DIAG_PART, (x,), {"k": _k_attr(k), "padding_value": pad})
 
 
@@ -1328,6 +1396,11 @@ def _sum_squares(x, axis, keepdims: bool):
     return reduction_ops.reduce_sum(math_ops.multiply(x, other), axis=axis, keepdims=keepdims)
 
 
+def _check_numeric(x):
+    if x._dtype is dtypes.bool or x._dtype is dtypes.string:
+        raise TypeError(f"Expected numeric or variant tensor, got dtype {x._dtype!r}.")
+
+
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
     """The vector norm (axis None or an int) or matrix norm (axis a pair) of `tensor`.
 
@@ -1362,6 +1435,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     if not matrix:
         axis = None if axis is None else int(axis)
         if ord in ("euclidean", 2):
+            _check_numeric(x)
             return math_ops.sqrt(_sum_squares(x, axis, keepdims))
         magnitude = math_ops.abs(x)
         if ord == 1:
@@ -1381,6 +1455,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
         raise ValueError("'axis' must be None, an integer, or a tuple of 2 unique integers, "
                          f"got {axis}")
     if ord in ("euclidean", "fro"):
+        _check_numeric(x)
         return math_ops.sqrt(_sum_squares(x, [rows_axis, cols_axis], keepdims))
     if ord == 2:
         others = [i for i in range(rank) if i not in (rows_axis, cols_axis)]

@@ -7,8 +7,8 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.convert import (
-    binary_operands, convert_checked, convert_like, convert_pair, convert_to_tensor, dtype_mismatch,
-    unsupported_dtype)
+    binary_operands, convert_checked, convert_like, convert_to_tensor, dtype_mismatch,
+    is_tensor_like, unsupported_dtype)
 from tensorweave.framework.errors import (
     InternalError, InvalidArgumentError, NotFoundError, UnimplementedError, op_error)
 from tensorweave.framework.indexed_slices import IndexedSlices
@@ -51,8 +51,17 @@ def _no_kernel(op_name: str, dtype: dtypes.DType):
 
 
 def _same_dtype_operands(x, y, what: str = "`x` and `y`"):
-    """Operands of the Python-level division wrappers, which raise TypeError on a dtype mismatch."""
-    x, y = convert_pair(x, y)
+    """Operands of the Python-level division wrappers, which raise TypeError on a dtype mismatch.
+
+    As TensorFlow: `y` takes x's dtype where it can (`t / 2.5` on ints is then a dtype mismatch);
+    a Python `x` beside a tensor must take the tensor's dtype (`2.5 / t` cannot convert 2.5).
+    """
+    if is_tensor_like(y) and not is_tensor_like(x):
+        y = convert_to_tensor(y)
+        x = convert_like(x, y._dtype)
+    else:
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y, dtype_hint=x._dtype)
     if x._dtype is not y._dtype:
         raise TypeError(f"{what} must have the same dtype, got {x._dtype!r} != {y._dtype!r}.")
     return x, y
@@ -122,10 +131,47 @@ def _divide_grad(op, dy):
 ADD = primitive("AddV2", _quiet(np.add), _add_grad, shape_rules.broadcast)
 SUBTRACT = primitive("Sub", _quiet(np.subtract), _subtract_grad, shape_rules.broadcast)
 MULTIPLY = primitive("Mul", _quiet(np.multiply), _multiply_grad, shape_rules.broadcast)
-REAL_DIV = primitive("RealDiv", _quiet(np.true_divide), _divide_grad, shape_rules.broadcast)
+_COMPLEX_NAN = complex(math.nan, math.nan)
+
+
+@_quiet
+def _realdiv_forward(x, y):
+    out = np.true_divide(x, y)
+    if out.dtype.kind == "c":  # TF's complex quotient by 0 is nan+nanj (NumPy's may be inf)
+        by_zero = np.equal(y, 0)
+        if by_zero.any():
+            out = np.where(by_zero, out.dtype.type(_COMPLEX_NAN), out)
+    return out
+
+
+REAL_DIV = primitive("RealDiv", _realdiv_forward, _divide_grad, shape_rules.broadcast)
 NEGATE = primitive("Neg", np.negative, lambda op, dy: negative(dy), shape_rules.same_as_input)
 
-add = _binary_op(ADD, dtypes.NUMBER | dtypes.STRING, "x + y elementwise, broadcasting (strings concatenate).")
+_ADD_TYPES = dtypes.NUMBER | dtypes.STRING
+add_operands = _binary_op(ADD, _ADD_TYPES, "x + y, either operand taking the other's dtype (`1 + t`).")
+
+
+def add(x, y, name=None):
+    """x + y elementwise, broadcasting (strings concatenate).
+
+    As tf.add: `x` is converted on its own and `y` takes x's dtype where it can, so that
+    `add(1, float_tensor)` is a dtype mismatch (the `+` operator converts both ways).
+    """
+    if type(x) is not Tensor:
+        x = convert_to_tensor(x)
+    if type(y) is not Tensor:
+        kind = type(y)
+        if (kind is float or kind is int) and x._dtype._kind in "fc":  # `t + 1.0`: the hot case
+            y = Tensor(x._dtype.as_numpy_dtype(y), x._dtype)
+        else:
+            y = convert_to_tensor(y, dtype_hint=x._dtype)
+    if x._dtype is not y._dtype:
+        raise dtype_mismatch("AddV2", 1, x._dtype, y._dtype)
+    if x._dtype._enum not in _ADD_TYPES:
+        raise unsupported_dtype("AddV2", x._dtype)
+    return execute(ADD, (x, y))
+
+
 subtract = _binary_op(SUBTRACT, dtypes.NUMBER, "x - y elementwise, broadcasting.")
 multiply = _binary_op(MULTIPLY, dtypes.NUMBER, "x * y elementwise, broadcasting.")
 negative = _unary_op(NEGATE, SIGNED_NUMBER, "-x elementwise.")
@@ -162,7 +208,14 @@ def divide(x, y, name=None):
     return execute(REAL_DIV, (x, y))
 
 
-truediv = divide
+def truediv(x, y, name=None):
+    """x / y as tf.math.truediv: `x` is converted on its own and `y` takes x's dtype where it can
+    (so `truediv(1, float_tensor)` is a TypeError); integers are cast to float as in `divide`."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype_hint=x._dtype)
+    if x._dtype is not y._dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x._dtype!r} != {y._dtype!r}.")
+    return divide(x, y)
 
 
 @_quiet
@@ -187,7 +240,8 @@ def divide_no_nan(x, y, name=None):
     if dtype._enum not in FLOAT_OR_COMPLEX:
         target = _INT_TRUEDIV_RESULT.get(dtype)
         if target is None:
-            raise unsupported_dtype("DivNoNan", dtype)
+            raise TypeError(f"Invalid dtype {dtype!r} in tf.math.divide_no_nan. Expected one of "
+                            f"{_TRUEDIV_ALLOWED}.")
         x, y = cast(x, target), cast(y, target)
     return execute(DIV_NO_NAN, (x, y))
 
@@ -249,14 +303,28 @@ FLOOR_MOD = primitive("FloorMod", _floormod_forward, _floormod_grad, shape_rules
 TRUNCATE_DIV = primitive("TruncateDiv", _truncatediv_forward, None, shape_rules.broadcast)
 TRUNCATE_MOD = primitive("TruncateMod", _truncatemod_forward, None, shape_rules.broadcast)
 
-floordiv = _binary_op(FLOOR_DIV, dtypes.REAL_NUMBER,
-                      "floor(x / y) elementwise (x // y); integer division by zero is an error.")
+def _binary_op_without_kernels(prim, allowed, missing, doc: str):
+    """As _binary_op, for an op TF declares for the dtypes `missing` without a CPU kernel."""
+    def op(x, y, name=None):
+        x, y = binary_operands(prim.name, x, y, allowed | missing)
+        if x._dtype._enum in missing:
+            raise _no_kernel(prim.name, x._dtype)
+        return execute(prim, (x, y))
+    op.__doc__ = doc
+    return op
+
+
+floordiv = _binary_op_without_kernels(
+    FLOOR_DIV, dtypes.REAL_NUMBER, dtypes.COMPLEX,
+    "floor(x / y) elementwise (x // y); integer division by zero is an error.")
 floormod = _binary_op(FLOOR_MOD, dtypes.REAL_NUMBER,
                       "x - floor(x / y) * y: the remainder takes the sign of the divisor (x % y).")
 mod = floormod
-truncatediv = _binary_op(TRUNCATE_DIV, dtypes.REAL_NUMBER, "x / y rounded toward zero.")
-truncatemod = _binary_op(TRUNCATE_MOD, _E(dtypes.int32, dtypes.int64) | dtypes.FLOATING,
-                         "The remainder of division rounded toward zero (C's fmod).")
+truncatediv = _binary_op_without_kernels(TRUNCATE_DIV, dtypes.REAL_NUMBER, dtypes.COMPLEX,
+                                         "x / y rounded toward zero.")
+truncatemod = _binary_op_without_kernels(
+    TRUNCATE_MOD, _E(dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64),
+    _E(dtypes.float16, dtypes.bfloat16), "The remainder of division rounded toward zero (C's fmod).")
 
 
 @_quiet
@@ -315,7 +383,8 @@ def _squared_difference_forward(x, y):
 
 def _squared_difference_grad(op, dy):
     x, y = op.inputs
-    g = multiply(multiply(dy, 2), conj(subtract(x, y)))
+    # 2 dy (x - y), no conjugate, also for complex x: TF's convention, the same as for |x - y|**2
+    g = multiply(multiply(dy, 2), subtract(x, y))
     return unbroadcast(g, x), unbroadcast(negative(g), y)
 
 
@@ -418,6 +487,8 @@ SQRT, sqrt = _unary("Sqrt", _quiet(np.sqrt),
 
 @_quiet
 def _rsqrt_forward(x):
+    if x.dtype.kind == "c":  # 1 / sqrt(x): at 0 this is inf+nanj as in TF (reciprocal gives nan)
+        return np.true_divide(np.ones((), x.dtype), np.sqrt(x))
     return np.reciprocal(np.sqrt(x))
 
 
@@ -541,7 +612,7 @@ def round(x, name=None):  # noqa: A001 - TensorFlow's name
     """x rounded to the nearest integer, halves to even (0.5 -> 0, 1.5 -> 2)."""
     x = convert_to_tensor(x)
     enum = x._dtype._enum
-    if enum in dtypes.SIGNED_INTEGER:
+    if enum in dtypes.INTEGER:
         return x
     if enum in dtypes.FLOATING:
         return execute(ROUND, (x,))
@@ -649,6 +720,7 @@ def _lgamma64(x):
     xl = x[left]
     s = np.abs(_sin_pi(xl))
     out[left] = np.log(np.pi / s) - _lgamma_positive(1.0 - xl)  # reflection formula
+    out[(x == 1.0) | (x == 2.0)] = 0.0  # Gamma(1) = Gamma(2) = 1 exactly
     out[np.isnan(x)] = np.nan
     out[np.isinf(x)] = np.inf
     return out
@@ -687,11 +759,16 @@ def _zeta64(s, q):
     s, q = np.broadcast_arrays(_as_float64(s), _as_float64(q))
     s, q = s.copy(), q.copy()
     total = np.zeros_like(q)
-    bad = (s < 1) | ((q < 0) & (s != np.floor(s)))
-    pole = (s == 1) | ((q <= 0) & (q == np.floor(q)))
-    ok = ~(bad | pole | np.isnan(s) | np.isnan(q))
+    # As TF: at a pole q = 0, -1, -2... the sum is +inf for an even s (all terms positive) and
+    # NaN otherwise; a negative q needs an integer s; s = inf keeps only the terms with |q + n| < 1.
+    integer_q = q == np.floor(q)
+    even_s = (np.fmod(s, 2) == 0) | np.isposinf(s)
+    bad = (s < 1) | ((q < 0) & (s != np.floor(s))) | ((q <= 0) & integer_q & ~even_s)
+    pole = (s == 1) | ((q <= 0) & integer_q)
+    s_inf = np.isposinf(s) & ~np.isnan(q) & ~pole
+    ok = ~(bad | pole | s_inf | np.isnan(s) | np.isnan(q))
     w = np.where(ok, q, 20.0)
-    target = np.maximum(10.0, s)
+    target = np.where(ok, np.maximum(10.0, s), 0.0)  # the others are set below
     for _ in range(100000):  # sum the first terms directly until q is large enough
         shift = w < target
         if not shift.any():
@@ -708,6 +785,8 @@ def _zeta64(s, q):
     total[bad] = np.nan
     total[pole & ~bad] = np.inf
     total[np.isnan(s) | np.isnan(q)] = np.nan
+    total[s == 1] = np.inf
+    total[s_inf] = np.where(q[s_inf] > 1, 0.0, np.where(q[s_inf] == 1, 1.0, np.inf))
     return total
 
 
@@ -724,7 +803,7 @@ def _polygamma64(n, x):
     nh = n[higher]
     fact = _FACTORIALS[np.minimum(nh, 170).astype(np.int64)]
     fact[nh > 170] = np.inf
-    out[higher] = np.where(nh % 2 == 1, 1.0, -1.0) * fact * _zeta64(nh + 1.0, x[higher])
+    out[higher] = np.where(nh % 2 == 0, -1.0, 1.0) * fact * _zeta64(nh + 1.0, x[higher])
     out[~valid] = np.nan
     return out
 
@@ -751,12 +830,24 @@ ERF, erf = _unary("Erf", _special(_erf64), _mul_grad(lambda op: _erf_derivative(
                   dtypes.FLOATING, "The Gauss error function elementwise.")
 ERFC, erfc = _unary("Erfc", _special(_erfc64), _mul_grad(lambda op: _erf_derivative(op, -2 / _SQRT_PI)),
                     dtypes.FLOATING, "1 - erf(x), accurate for large x.")
-LGAMMA, lgamma = _unary("Lgamma", _special(_lgamma64),
-                        _mul_grad(lambda op: digamma(op.inputs[0])),
-                        dtypes.FLOATING, "log|Gamma(x)| elementwise.")
-DIGAMMA, digamma = _unary("Digamma", _special(_digamma64),
-                          _mul_grad(lambda op: polygamma(array_ops.ones_like(op.inputs[0]), op.inputs[0])),
-                          dtypes.FLOATING, "The derivative of lgamma elementwise.")
+def _unary_without_bfloat16(prim, doc: str):
+    """The public function of a unary op TF declares for bfloat16 without a CPU kernel."""
+    def op(x, name=None):
+        x = convert_checked(x, prim.name, dtypes.FLOATING)
+        if x._dtype is dtypes.bfloat16:
+            raise _no_kernel(prim.name, x._dtype)
+        return execute(prim, (x,))
+    op.__doc__ = doc
+    return op
+
+
+LGAMMA = primitive("Lgamma", _special(_lgamma64), _mul_grad(lambda op: digamma(op.inputs[0])),
+                   shape_rules.same_as_input)
+DIGAMMA = primitive("Digamma", _special(_digamma64),
+                    _mul_grad(lambda op: polygamma(array_ops.ones_like(op.inputs[0]), op.inputs[0])),
+                    shape_rules.same_as_input)
+lgamma = _unary_without_bfloat16(LGAMMA, "log|Gamma(x)| elementwise.")
+digamma = _unary_without_bfloat16(DIGAMMA, "The derivative of lgamma elementwise.")
 
 
 def _polygamma_grad(op, dy):
@@ -812,7 +903,11 @@ COMPLEX = primitive("Complex", _complex_forward, _complex_grad, _complex_abstrac
 
 def complex(real, imag, name=None):  # noqa: A001 - TensorFlow's name
     """The complex tensor real + imag * 1j (float32 gives complex64, float64 complex128)."""
-    re, im = binary_operands("Complex", real, imag, _F32_F64)
+    re, im = convert_to_tensor(real), convert_to_tensor(imag)  # each on its own, as in TF
+    if re._dtype is not im._dtype or re._dtype._enum not in _F32_F64:
+        raise TypeError(f"The `real` and `imag` components have incorrect types: {re._dtype.name} "
+                        f"{im._dtype.name}. They must be consistent, and one of "
+                        f"[tf.float32, tf.float64]")
     return execute(COMPLEX, (re, im))
 
 
@@ -848,9 +943,7 @@ def imag(input, name=None):  # noqa: A002
     x = convert_to_tensor(input)
     if x._dtype._enum in dtypes.COMPLEX:
         return execute(IMAG, (x,))
-    if x._dtype.is_numeric:
-        return array_ops.zeros_like(x)
-    raise TypeError(f"input must be a numeric tensor, but got tensor with dtype {x._dtype!r}")
+    return array_ops.zeros_like(x)  # any other dtype, bool and string included, as in TF
 
 
 # -- comparisons and predicates ----------------------------------------------------------------
@@ -977,33 +1070,36 @@ def cast(x, dtype, name=None):
     return execute(CAST, (x,), {"dtype": dtype})
 
 
-def _limit_in(value, np_dtype, toward_zero: bool):
-    """`value` as the nearest number of `np_dtype` that does not pass it."""
-    limit = np.array(value, dtype=np_dtype)
-    if np_dtype.kind == "f" and toward_zero and float(limit) > value:
-        limit = np.nextafter(limit, np_dtype.type(0))
-    elif np_dtype.kind == "f" and not toward_zero and float(limit) < value:
-        limit = np.nextafter(limit, np_dtype.type(0))
+def _saturation_limit(bound, source: dtypes.DType, target_bound) -> np.ndarray:
+    """`bound` (a Python number within source's range) in source's dtype, moved one step toward
+    zero if rounding took it past `target_bound`, so that the clamped value casts without overflow."""
+    limit = np.asarray(bound if source.is_integer else float(bound), dtype=source.as_numpy_dtype)
+    exact = int(limit) if source.is_integer else float(limit)  # Python compares int and float exactly
+    if (target_bound < 0 and exact < target_bound) or (target_bound > 0 and exact > target_bound):
+        limit = np.nextafter(limit, np.zeros((), limit.dtype))
     return limit[()]
 
 
 def saturate_cast(value, dtype, name=None):
-    """Casts `value` to `dtype`, clamping to the range of `dtype` first instead of wrapping."""
+    """Casts `value` to `dtype`, first clamping it to the finite range both dtypes share (so +-inf
+    become the largest finite numbers, also for a float-to-float cast, as in TF 2.21)."""
     dtype = dtypes.as_dtype(dtype)
     x = convert_to_tensor(value)
-    if x._dtype.is_complex and not dtype.is_complex:
+    if x._dtype.is_complex:
+        if dtype.is_complex:
+            return cast(x, dtype)
         x = real(x)
-    source = x._dtype
-    if source is dtype:
-        return x
-    if source.is_numeric and dtype.is_numeric and not source.is_complex:
-        np_source = np.dtype(source.as_numpy_dtype)
-        lo, hi = dtype.real_dtype.min, dtype.real_dtype.max
-        if float(source.min) < float(lo):
-            x = maximum(x, Tensor(_limit_in(lo, np_source, False), source))
-        if float(source.max) > float(hi):
-            x = minimum(x, Tensor(_limit_in(hi, np_source, True), source))
-    return cast(x, dtype)
+    source, target = x._dtype, dtype.real_dtype
+    for d in (source, target):
+        if not d.is_numeric or d is dtypes.bool:
+            raise TypeError(f"Cannot find minimum value of {d!r} with type {d!r}.")
+    if source in (dtypes.uint32, dtypes.uint64):  # TF clamps with ClipByValue, which has no kernel
+        raise _no_kernel("ClipByValue", source)
+    s_min, s_max, t_min, t_max = (int(v) if d.is_integer else float(v) for d, v in (
+        (source, source.min), (source, source.max), (target, target.min), (target, target.max)))
+    lo = _saturation_limit(max(s_min, t_min), source, t_min)
+    hi = _saturation_limit(min(s_max, t_max), source, t_max)
+    return cast(minimum(maximum(x, Tensor(lo, source)), Tensor(hi, source)), dtype)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

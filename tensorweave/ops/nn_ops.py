@@ -108,7 +108,8 @@ def leaky_relu(features, alpha=0.2, name=None):
         x = math_ops.cast(x, dtypes.float32)
     elif x._dtype._enum not in dtypes.FLOATING:
         raise unsupported_dtype("LeakyRelu", x._dtype)
-    return execute(LEAKY_RELU, (x,), {"alpha": float(alpha)})
+    # `alpha` is a float32 attribute in TF: 0.2 is 0.2000000030 for float64 features too.
+    return execute(LEAKY_RELU, (x,), {"alpha": float(np.float32(alpha))})
 
 
 # -- elu / selu --------------------------------------------------------------------------------
@@ -552,8 +553,8 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     mean = reduction_ops.reduce_mean(y, axis=axes, keepdims=True)
     # TensorFlow stops the gradient through the mean here: first derivatives are the same (the
     # deviations sum to zero) but its second derivatives of the variance are wrong; ours are not.
-    deviation = math_ops.subtract(y, mean)
-    variance = reduction_ops.reduce_mean(math_ops.multiply(deviation, deviation), axis=axes,
+    # squared_difference as TF: its dtypes (no int8...), and |x - mean|**2 for complex x.
+    variance = reduction_ops.reduce_mean(math_ops.squared_difference(y, mean), axis=axes,
                                          keepdims=keepdims)
     if not keepdims:
         mean = array_ops.reshape(mean, tuple(variance.shape))
@@ -564,15 +565,19 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     """(x - mean) * scale / sqrt(variance + variance_epsilon) + offset (offset, scale optional)."""
+    # As TF, the statistics keep their own dtypes (a Python float is float32) and only the final
+    # scale and shift are cast to x's dtype.
     x = convert_to_tensor(x)
-    mean = convert_to_tensor(mean, dtype_hint=x._dtype)
-    variance = convert_to_tensor(variance, dtype_hint=x._dtype)
-    inv = math_ops.rsqrt(math_ops.add(variance, variance_epsilon))
+    if isinstance(variance, Tensor) or hasattr(variance, "__tf_tensor__"):
+        variance = math_ops.add(variance, variance_epsilon)
+    else:
+        variance = variance + variance_epsilon  # Python or NumPy arithmetic, as TF's `+` gives
+    inv = math_ops.rsqrt(variance)
     if scale is not None:
-        inv = math_ops.multiply(inv, convert_to_tensor(scale, dtype_hint=x._dtype))
+        inv = math_ops.multiply(inv, scale)
     shift = math_ops.negative(math_ops.multiply(mean, inv))
     if offset is not None:
-        shift = math_ops.add(convert_to_tensor(offset, dtype_hint=x._dtype), shift)
+        shift = math_ops.subtract(offset, math_ops.multiply(mean, inv))
     return math_ops.add(math_ops.multiply(x, math_ops.cast(inv, x._dtype)),
                         math_ops.cast(shift, x._dtype))
 
@@ -633,17 +638,28 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     """sum(per_example_loss * sample_weight) / global_batch_size (0 when the batch is empty);
     the global batch size defaults to the first dimension times the number of replicas."""
     loss = convert_to_tensor(per_example_loss)
+    dtype = loss._dtype
     if loss._value.ndim == 0:
         raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at "
                          f"least rank 1. Received per_example_loss={per_example_loss} with rank 0")
     if sample_weight is not None:
-        loss = math_ops.multiply(loss, convert_like(sample_weight, loss._dtype))
+        # As TF: the loss and the weights are multiplied in float32 (a weight of rank one less or
+        # one more than the loss gets or loses a last axis of 1), then cast back.
+        weight = math_ops.cast(convert_to_tensor(sample_weight), dtypes.float32)
+        rank_gap = weight._value.ndim - loss._value.ndim
+        if weight._value.ndim and rank_gap == 1:
+            weight = array_ops.squeeze(weight, [-1])
+        elif weight._value.ndim and rank_gap == -1:
+            weight = array_ops.expand_dims(weight, -1)
+        loss = math_ops.cast(math_ops.multiply(math_ops.cast(loss, dtypes.float32), weight), dtype)
     if global_batch_size is None:
         global_batch_size = loss._value.shape[0] * _num_replicas()
-    total = reduction_ops.reduce_sum(loss)
-    if loss._dtype.is_integer:
-        return math_ops.divide(total, math_ops.cast(global_batch_size, loss._dtype))
-    return math_ops.divide_no_nan(total, math_ops.cast(global_batch_size, loss._dtype))
+    batch = convert_to_tensor(global_batch_size)
+    if not batch._dtype.is_integer:
+        raise TypeError(f"global_batch_size must be an integer. Received: {global_batch_size}")
+    if np.any(batch._value < 0):
+        raise InvalidArgumentError(None, None, "global_batch_size must be non-negative.")
+    return math_ops.divide_no_nan(reduction_ops.reduce_sum(loss), math_ops.cast(batch, dtype))
 
 
 def scale_regularization_loss(regularization_loss):

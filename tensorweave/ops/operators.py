@@ -2,14 +2,16 @@
 
 As in TensorFlow 2: `/` is true division (integer tensors give floats), `//` floor division,
 `%` floor modulo; `&`, `|`, `^`, `~` are logical on bool tensors and bitwise on integer tensors;
-`==` and `!=` are elementwise, and give a scalar False/True tensor when the shapes cannot broadcast.
+`*` on a bool tensor is a logical and; `==` and `!=` are elementwise, and give a scalar
+False/True tensor when the shapes cannot broadcast. Tensors have no unary `+`, `<<` or `>>`
+(TypeError, as in TensorFlow; tf.bitwise has the shifts).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from tensorweave.framework import dtypes
-from tensorweave.framework.convert import binary_operands
+from tensorweave.framework.convert import binary_operands, convert_to_tensor
 from tensorweave.framework.errors import InvalidArgumentError
 from tensorweave.framework.op_registry import execute
 from tensorweave.framework.tensor import Tensor
@@ -77,22 +79,30 @@ def _getitem_variable(self, key):
     return array_ops.getitem_variable(self, key)
 
 
-def _positive(self):
-    # TensorFlow has no unary `+`; here it gives the value unchanged (a tensor for a variable).
-    return self if isinstance(self, Tensor) else self.value()
+def _multiply(self, other):
+    """`self * other`: on a bool tensor, a logical and with `other` cast to bool (as in TF)."""
+    if self._dtype is _BOOL:
+        other = convert_to_tensor(other)
+        if other.dtype is not _BOOL:
+            other = math_ops.cast(other, _BOOL)
+        return math_ops.logical_and(self, other)
+    return math_ops.multiply(self, other)
+
+
+def _reflected_multiply(self, other):
+    if self._dtype is _BOOL:  # `other` must then convert to bool itself: `3 * t` is a TypeError
+        return math_ops.logical_and(convert_to_tensor(other, dtype=_BOOL), self)
+    return math_ops.multiply(other, self)
 
 
 _BINARY = {
-    "add": math_ops.add,
+    "add": math_ops.add,  # `t + v` converts as tf.add: v takes t's dtype only where it can
     "sub": math_ops.subtract,
-    "mul": math_ops.multiply,
     "truediv": math_ops.divide,
     "floordiv": math_ops.floordiv,
     "mod": math_ops.floormod,
     "pow": math_ops.pow,
     "matmul": _matmul,
-    "lshift": math_ops.left_shift,
-    "rshift": math_ops.right_shift,
 }
 
 _LOGICAL = {
@@ -112,6 +122,9 @@ for _cls in (Tensor, Variable):
     for _name, _op in _BINARY.items():
         setattr(_cls, f"__{_name}__", _op)
         setattr(_cls, f"__r{_name}__", _reflected(_op))
+    _cls.__radd__ = _reflected(math_ops.add_operands)  # `v + t`: v must take t's dtype
+    _cls.__mul__ = _multiply
+    _cls.__rmul__ = _reflected_multiply
     for _name, (_logical, _bitwise) in _LOGICAL.items():
         _op, _rop = _logical_or_bitwise(_logical, _bitwise)
         setattr(_cls, f"__{_name}__", _op)
@@ -121,7 +134,6 @@ for _cls in (Tensor, Variable):
     _cls.__eq__ = _compare(math_ops.EQUAL, False)
     _cls.__ne__ = _compare(math_ops.NOT_EQUAL, True)
     _cls.__neg__ = math_ops.negative
-    _cls.__pos__ = _positive
     _cls.__abs__ = math_ops.abs
     _cls.__invert__ = _invert
 

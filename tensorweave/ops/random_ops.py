@@ -28,9 +28,10 @@ import zlib
 import numpy as np
 
 from tensorweave.framework import dtypes
-from tensorweave.framework.convert import constant, convert_to_tensor
+from tensorweave.framework.convert import constant, convert_to_tensor, dtype_mismatch
 from tensorweave.framework.device import config as _config
-from tensorweave.framework.errors import InvalidArgumentError, NotFoundError, op_error
+from tensorweave.framework.errors import (
+    InvalidArgumentError, NotFoundError, UnimplementedError, op_error)
 from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_shape import TensorShape
@@ -241,6 +242,24 @@ def _sample_poisson(rng, lam, shape, dtype):
     return rng.poisson(rate, size=tuple(shape) + rate.shape).astype(_np_dtype(dtype))
 
 
+def _to_output_shape(params, shape, op_name: str):
+    """`params` broadcast to `shape`, the whole output shape, which must end with the params'
+    own shape (size-1 dimensions included), as the stateless gamma and Poisson kernels require."""
+    p_shape, shape = np.shape(params), tuple(shape)
+    if len(p_shape) > len(shape) or shape[len(shape) - len(p_shape):] != p_shape:
+        raise op_error(InvalidArgumentError, op_name,
+                       "Shape passed in must end with broadcasted shape.")
+    return np.broadcast_to(params, shape)
+
+
+def _sample_gamma_to_shape(rng, alpha, shape):
+    return _sample_gamma(rng, _to_output_shape(alpha, shape, "StatelessRandomGammaV3"), ())
+
+
+def _sample_poisson_to_shape(rng, lam, shape, dtype):
+    return _sample_poisson(rng, _to_output_shape(lam, shape, "StatelessRandomPoisson"), (), dtype)
+
+
 def _sample_binomial(rng, counts, probs, shape, dtype):
     n = np.broadcast_to(np.asarray(counts, np.float64), shape)
     p = np.broadcast_to(np.asarray(probs, np.float64), shape)
@@ -273,6 +292,14 @@ def _gamma_abstract(alpha, shape, **attrs) -> TensorSpec:
 
 def _poisson_abstract(lam, shape, dtype, **attrs) -> TensorSpec:
     return TensorSpec(TensorShape(shape).concatenate(lam.shape), dtype)
+
+
+def _gamma_to_shape_abstract(alpha, shape, **attrs) -> TensorSpec:
+    return TensorSpec(shape, alpha.dtype)
+
+
+def _poisson_to_shape_abstract(lam, shape, dtype, **attrs) -> TensorSpec:
+    return TensorSpec(shape, dtype)
 
 
 def _binomial_abstract(counts, probs, shape, dtype, **attrs) -> TensorSpec:
@@ -329,8 +356,10 @@ STATELESS_TRUNCATED_NORMAL = _stateless("StatelessTruncatedNormal", _sample_trun
 STATELESS_MULTINOMIAL = _stateless("StatelessMultinomial", _sample_categorical,
                                    _categorical_abstract)
 STATELESS_SHUFFLE = _stateless("StatelessShuffle", _sample_shuffle, _shuffle_abstract)
-STATELESS_GAMMA = _stateless("StatelessRandomGammaV2", _sample_gamma, _gamma_abstract)
-STATELESS_POISSON = _stateless("StatelessRandomPoisson", _sample_poisson, _poisson_abstract)
+STATELESS_GAMMA = _stateless("StatelessRandomGammaV3", _sample_gamma_to_shape,
+                             _gamma_to_shape_abstract)
+STATELESS_POISSON = _stateless("StatelessRandomPoisson", _sample_poisson_to_shape,
+                               _poisson_to_shape_abstract)
 STATELESS_BINOMIAL = _stateless("StatelessRandomBinomial", _sample_binomial, _binomial_abstract)
 
 STATEFUL_NORMAL = _generator_op("StatefulStandardNormalV2", _sample_normal, _shaped)
@@ -488,6 +517,9 @@ def _categorical_args(logits, num_samples, dtype, op_name):
     if dtype._enum not in _INT32_64:
         raise _invalid_dtype(dtype, (dtypes.int32, dtypes.int64))
     logits = convert_to_tensor(logits)
+    if logits.dtype is dtypes.bool or logits.dtype.is_complex or logits.dtype is dtypes.string:
+        raise _attr_dtype_error(op_name, "T", logits.dtype, "float, double, int32, uint8, int16, "
+                                "int8, int64, bfloat16, uint16, half, uint32, uint64")
     if logits.dtype._enum not in _FLOATING:
         raise op_error(NotFoundError, op_name, f"Could not find device for node: {op_name} "
                        f"with logits of dtype {logits.dtype.name} (floating point expected)")
@@ -510,13 +542,23 @@ def shuffle(value, seed=None, name=None) -> Tensor:
     return execute(RANDOM_SHUFFLE, (value,), {"seed": seed1, "seed2": seed2})
 
 
-def _gamma_args(alpha, beta, dtype):
+_GAMMA_ENUMS = frozenset(d._enum for d in (dtypes.float16, dtypes.float32, dtypes.float64))
+
+
+def _gamma_args(alpha, beta, dtype, stateless: bool = False):
+    """alpha and beta as tensors of `dtype`, checked in TensorFlow's order: conversion
+    (TypeError), NumPy's finfo of the dtype (ValueError), then the op's dtypes."""
     dtype = dtypes.as_dtype(dtype)
-    if dtype._enum not in _FLOATING or dtype is dtypes.bfloat16:
-        raise ValueError(f"data type {dtype.as_numpy_dtype} not inexact")
     alpha = convert_to_tensor(alpha, dtype)
     if beta is not None:
         beta = convert_to_tensor(beta, dtype)
+    if dtype._enum not in _GAMMA_ENUMS:
+        if dtype.is_complex or (stateless and dtype is dtypes.bfloat16):
+            op_name, attr = ("StatelessRandomGammaV3", "dtype") if stateless \
+                else ("RandomGamma", "T")
+            raise _attr_dtype_error(op_name, attr, dtype, "half, float, double")
+        raise ValueError(f"data type {dtype.as_numpy_dtype} not inexact")
+    if beta is not None:
         if alpha.shape != beta.shape:
             from tensorweave.ops import array_ops, math_ops
             alpha = math_ops.add(alpha, array_ops.zeros_like(beta))  # broadcast alpha with beta
@@ -594,6 +636,10 @@ def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.f
     return _shift_scale(rnd, mean, stddev)
 
 
+_NONE_TO_TENSOR = ("Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
+                   "to a Tensor.")
+
+
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, name=None,
                       alg="auto_select") -> Tensor:
     """Uniform samples on [minval, maxval) that depend only on `seed`; for integer dtypes,
@@ -620,6 +666,8 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, 
                        {"shape": _shape_attr(shape, "StatelessRandomUniformInt"), "alg": alg})
     if dtype.is_unsigned:
         raise _invalid_dtype(dtype, _STATELESS_UNIFORM_DTYPES)
+    if minval is None:  # only integer dtypes take None bounds
+        raise ValueError(_NONE_TO_TENSOR)
     low, high = _uniform_bounds(minval, maxval, dtype)
     rnd = execute(STATELESS_UNIFORM, (seed,), {
         "shape": _shape_attr(shape, "StatelessRandomUniform"), "dtype": dtype, "alg": alg})
@@ -642,9 +690,9 @@ def stateless_shuffle(value, seed, alg="auto_select", name=None) -> Tensor:
 
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=None) -> Tensor:
     """tf.random.gamma with the values fixed by `seed`."""
-    alpha, beta = _gamma_args(alpha, beta, dtype)
+    alpha, beta = _gamma_args(alpha, beta, dtype, stateless=True)
     sample = execute(STATELESS_GAMMA, (_seed_tensor(seed), alpha), {
-        "shape": _shape_attr(shape, "StatelessRandomGammaV2"), "alg": 3})
+        "shape": _shape_attr(shape, "StatelessRandomGammaV3"), "alg": 3})
     return _divide_by_rate(sample, beta)
 
 
@@ -660,8 +708,19 @@ def _binomial_args(counts, probs, dtype):
     if dtype._enum not in _POISSON_ENUMS:
         raise _attr_dtype_error("StatelessRandomBinomial", "dtype", dtype,
                                 "half, float, double, int32, int64")
-    counts = convert_to_tensor(counts, dtype_hint=dtypes.float32)
-    probs = convert_to_tensor(probs, counts.dtype)
+    # probs is float32 unless a tensor says otherwise; counts takes probs' dtype if it can.
+    probs = convert_to_tensor(probs, dtype_hint=dtypes.float32)
+    counts = convert_to_tensor(counts, dtype_hint=probs.dtype)
+    if counts.dtype._enum not in _POISSON_ENUMS:
+        raise _attr_dtype_error("StatelessRandomBinomial", "T", counts.dtype,
+                                "half, float, double, int32, int64")
+    if counts.dtype.is_integer:  # declared, but the kernels sample from floating counts only
+        raise op_error(NotFoundError, "StatelessRandomBinomial",
+                       f"Could not find device for node: {{{{node StatelessRandomBinomial}}}} = "
+                       f"StatelessRandomBinomial[T=DT_{counts.dtype.name.upper()}, "
+                       f"dtype=DT_{dtype.name.upper()}]")
+    if probs.dtype is not counts.dtype:
+        raise dtype_mismatch("StatelessRandomBinomial", 3, counts.dtype, probs.dtype)
     return counts, probs, dtype
 
 
@@ -673,20 +732,32 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32,
         "shape": _shape_attr(shape, "StatelessRandomBinomial"), "dtype": dtype, "alg": 3})
 
 
+def _full_int_dtype(dtype):
+    """The dtype of split's and fold_in's whole-range integers, refused as stateless_uniform
+    refuses it with both bounds None."""
+    if dtype not in _STATELESS_UNIFORM_DTYPES:
+        raise _invalid_dtype(dtype, _STATELESS_UNIFORM_DTYPES)
+    if not dtype.is_integer:
+        raise ValueError(_NONE_TO_TENSOR)
+    return dtype
+
+
 def split(seed, num=2, alg="auto_select") -> Tensor:
-    """`num` new seeds (shape [num, 2]) derived from `seed`."""
-    seed = _seed_tensor(seed)
-    return execute(STATELESS_FULL_INT, (seed,), {"shape": (int(num), 2), "dtype": seed.dtype,
-                                                 "alg": _stateless_alg(alg)})
+    """`num` new seeds (shape [num, 2]) derived from `seed`, of the seed's dtype."""
+    seed = convert_to_tensor(seed)
+    dtype = _full_int_dtype(seed.dtype)
+    return execute(STATELESS_FULL_INT, (_seed_tensor(seed),), {
+        "shape": _shape_attr([int(num), 2], "StatelessRandomUniformFullIntV2"), "dtype": dtype,
+        "alg": _stateless_alg(alg)})
 
 
 def fold_in(seed, data, alg="auto_select") -> Tensor:
-    """A new seed derived from `seed` and the integer `data`."""
+    """A new seed derived from `seed` and the integer `data`, of the data's dtype."""
     from tensorweave.ops import array_ops
-    seed = _seed_tensor(seed)
-    data = convert_to_tensor(data, seed.dtype)
-    first = execute(STATELESS_FULL_INT, (seed,), {"shape": (), "dtype": seed.dtype,
-                                                  "alg": _stateless_alg(alg)})
+    data = convert_to_tensor(data)
+    dtype = _full_int_dtype(data.dtype)
+    first = execute(STATELESS_FULL_INT, (_seed_tensor(seed),), {"shape": (), "dtype": dtype,
+                                                                "alg": _stateless_alg(alg)})
     return array_ops.stack([first, data])
 
 
@@ -803,6 +874,7 @@ class Generator:
     def skip(self, delta) -> Tensor:
         """Advances the state as if `delta` calls had each used 256 counter blocks; returns the
         old state."""
+        self._check_alg()
         old = constant(self._state_var.numpy())
         words = [int(w) & _MASK64 for w in old.numpy().tolist()]
         counter_words = words[:-1]
@@ -813,7 +885,13 @@ class Generator:
         self._state_var.assign(constant(new + [_signed(words[-1])], dtypes.int64))
         return old
 
+    def _check_alg(self):
+        if self._alg == Algorithm.THREEFRY.value:
+            raise op_error(UnimplementedError, "RngReadAndSkip",
+                           "Non-XLA devices don't support the ThreeFry algorithm.")
+
     def _run(self, prim, inputs: tuple, attrs: dict):
+        self._check_alg()
         attrs["alg"] = self._alg
         out, new_state = execute(prim, (convert_to_tensor(self._state_var),) + inputs, attrs)
         self._state_var.assign(new_state)
@@ -850,9 +928,19 @@ class Generator:
                                  f"maxval={maxval}")
             if minval is None:
                 return self.uniform_full_int(shape, dtype)
-            return self._run(STATEFUL_UNIFORM_INT, (_int_bound(minval, dtype),
-                                                    _int_bound(maxval, dtype)),
+            bounds = (_int_bound(minval, dtype), _int_bound(maxval, dtype))
+            if dtype._enum not in _INT32_64:
+                if dtype._enum in _FULL_INT_ENUMS:  # declared, without a CPU kernel
+                    raise op_error(NotFoundError, "StatelessRandomUniformIntV2",
+                                   f"Could not find device for node: {{{{node "
+                                   f"StatelessRandomUniformIntV2}}}} = StatelessRandomUniformIntV2"
+                                   f"[dtype=DT_{dtype.name.upper()}]")
+                raise _attr_dtype_error("StatelessRandomUniformIntV2", "dtype", dtype,
+                                        "int32, int64, uint32, uint64")
+            return self._run(STATEFUL_UNIFORM_INT, bounds,
                              {"shape": _shape_attr(shape, "StatefulUniformInt")})
+        if not dtype.is_floating:  # TensorFlow first converts minval: TypeError for bool, string
+            convert_to_tensor(minval, dtype)
         _check_float(dtype, "StatefulUniform")
         low, high = _uniform_bounds(minval, maxval, dtype)
         rnd = self._run(STATEFUL_UNIFORM, (), {

@@ -119,6 +119,8 @@ def _mean_forward(x, axis=None, keepdims=False):
         return total.astype(x.dtype)
     total = np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
     if n == 0:
+        if kind == "c":  # TF's complex mean of nothing is 0, its real one NaN
+            return total
         with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, silently
             return (total / n).astype(x.dtype, copy=False)
     return total / n  # a Python int divisor keeps the float dtype
@@ -210,7 +212,10 @@ def _bool_reduction(prim, doc):
     op_name = prim.name
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
-        x = convert_to_tensor(input_tensor)
+        if isinstance(input_tensor, Tensor) or hasattr(input_tensor, "__tf_tensor__"):
+            x = convert_to_tensor(input_tensor)
+        else:  # NumPy values are cast to bool; other Python values must be bools already
+            x = convert_to_tensor(input_tensor, dtype=dtypes.bool)
         if x._dtype is not dtypes.bool:
             raise dtype_mismatch(op_name, 0, dtypes.bool, x._dtype)
         return execute(prim, (x,), {"axis": axis_attr(x, axis, op_name), "keepdims": bool(keepdims)})
@@ -288,10 +293,14 @@ def _check_inexact(x, what: str = "Input"):
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """The variance across `axis`: mean(|x - mean(x)|**2); real-valued for complex input."""
     x = convert_to_tensor(input_tensor)
+    if x._dtype._enum in dtypes.NUMBER:
+        axis_attr(x, axis, "Mean")  # TF takes the mean first: its axis errors come first
     _check_inexact(x)
     centered = math_ops.subtract(x, reduce_mean(x, axis, keepdims=True))
-    if x._dtype.is_complex:
-        centered = math_ops.abs(centered)
+    if x._dtype.is_complex:  # real(conj(d) d), not |d|**2: the same values, and at d = 0 the
+        # gradient of the std is NaN as for real input (abs's gradient there is 0)
+        return reduce_mean(math_ops.real(math_ops.multiply(math_ops.conj(centered), centered)),
+                           axis, keepdims)
     return reduce_mean(math_ops.square(centered), axis, keepdims)
 
 
@@ -628,16 +637,23 @@ def _out_idx_attr(out_idx, op_name):
     return out_idx
 
 
+def _unique_input(x, op_name):
+    x = convert_to_tensor(x)
+    if x._dtype.is_complex:  # TF declares them, without a CPU kernel
+        raise math_ops._no_kernel(op_name, x._dtype)
+    return x
+
+
 def unique(x, out_idx=dtypes.int32, name=None):
     """The distinct values of 1-D `x` in order of first appearance, and each element's index
     into them: Unique(y, idx)."""
-    x = convert_to_tensor(x)
+    x = _unique_input(x, "Unique")
     return Unique(*execute(UNIQUE, (x,), {"out_idx": _out_idx_attr(out_idx, "Unique")}))
 
 
 def unique_with_counts(x, out_idx=dtypes.int32, name=None):
     """As `unique`, with how many times each distinct value occurs: UniqueWithCounts(y, idx, count)."""
-    x = convert_to_tensor(x)
+    x = _unique_input(x, "UniqueWithCounts")
     return UniqueWithCounts(*execute(UNIQUE_WITH_COUNTS, (x,),
                                      {"out_idx": _out_idx_attr(out_idx, "UniqueWithCounts")}))
 
@@ -716,6 +732,10 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
                              "Please specify only one.")
     if not arr._dtype.is_integer:
         arr = math_ops.cast(arr, dtypes.int32)
+    elif arr._dtype._enum not in _INDEX_32_64:
+        raise op_error(InvalidArgumentError, "DenseBincount",
+                       f"Value for attr 'Tidx' of {arr._dtype.name} is not in the list of allowed "
+                       f"values: int32, int64")
     axis = 0 if axis is None else axis
     if axis not in (0, -1):
         raise ValueError(f"Unsupported value for argument axis={axis}. Only 0 and -1 are "
@@ -925,9 +945,10 @@ def _sorted_segment_op(kind, allowed, doc):
 
 def _unsorted_segment_op(kind, allowed, doc):
     prim = _SEGMENT_PRIMS["UnsortedSegment" + kind.capitalize()]
+    id_types = _INDEX_16_32_64 if kind == "sum" else _INDEX_32_64  # TF: int16 ids for sum only
 
     def op(data, segment_ids, num_segments, name=None):
-        data, ids = _segment_inputs(prim.name, data, segment_ids, allowed, _INDEX_16_32_64)
+        data, ids = _segment_inputs(prim.name, data, segment_ids, allowed, id_types)
         return execute(prim, (data, ids), {"num_segments": int_attr(num_segments, "num_segments")})
     op.__doc__ = doc
     return op
@@ -968,12 +989,14 @@ def _segment_counts(data, ids, num_segments):
 def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
     """Means per segment id (0 for an empty segment); integer data gives float64, as in TF."""
     data, ids = _segment_inputs("UnsortedSegmentSum", data, segment_ids, dtypes.NUMBER, _INDEX_16_32_64)
+    if data._dtype.is_complex:
+        raise unsupported_dtype("Maximum", data._dtype)
     summed = unsorted_segment_sum(data, ids, num_segments)
     return math_ops.divide(summed, _segment_counts(data, ids, num_segments))
 
 
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
     """Sums per segment id divided by the square root of the segment's size (0 if empty)."""
-    data, ids = _segment_inputs("UnsortedSegmentSum", data, segment_ids, dtypes.INEXACT, _INDEX_16_32_64)
+    data, ids = _segment_inputs("UnsortedSegmentSum", data, segment_ids, dtypes.FLOATING, _INDEX_16_32_64)
     summed = unsorted_segment_sum(data, ids, num_segments)
     return math_ops.divide(summed, math_ops.sqrt(_segment_counts(data, ids, num_segments)))

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 import tensorweave as tf
@@ -57,3 +58,75 @@ def test_second_order_through_custom_gradient():
             y = cube(x)
         dy = inner.gradient(y, x)
     assert dy.numpy() == 12.0 and outer.gradient(dy, x).numpy() == 12.0
+
+
+# -- behaviours checked against TensorFlow 2.21 --
+
+def test_nested_arguments_each_get_a_gradient():
+    @tf.custom_gradient
+    def product(xs):
+        return xs[0] * xs[1], lambda dy: [dy * 2.0, dy * 3.0]
+
+    x, y = tf.constant(3.0), tf.constant(4.0)
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        z = product([x, y])
+    assert [g.numpy() for g in tape.gradient(z, [x, y])] == [2.0, 3.0]
+
+
+def test_custom_gradient_on_a_method():
+    class Scale:
+        factor = 2.0
+
+        @tf.custom_gradient
+        def apply(self, x):
+            return x * self.factor, lambda dy: dy * 10.0
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = Scale().apply(x)
+    assert y.numpy() == 6.0 and tape.gradient(y, x).numpy() == 10.0
+
+
+def test_variables_come_to_grad_fn_in_creation_order():
+    v, w = tf.Variable(2.0, name="v"), tf.Variable(5.0, name="w")
+
+    @tf.custom_gradient
+    def f(x):
+        def grad(dy, variables):
+            return dy, [dy * 1.0, dy * 2.0]
+        return x * w * v, grad  # w is read first
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    assert [g.numpy() for g in tape.gradient(y, [x, v, w])] == [1.0, 1.0, 2.0]
+
+
+def test_variable_gradient_count_is_checked():
+    v = tf.Variable(2.0)
+
+    @tf.custom_gradient
+    def f(x):
+        return x * v, lambda dy, variables: (dy, [])
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    with pytest.raises(ValueError, match=r"Must return gradient for each variable from @custom_gradient grad_fn\.$"):
+        tape.gradient(y, [x, v])
+
+
+def test_recompute_grad_keeps_values_and_gradients():
+    v = tf.Variable(2.0)
+    block = tf.recompute_grad(lambda x: tf.sin(x) * v)
+    x = tf.constant(0.5)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = block(x)
+    gx, gv = tape.gradient(y, [x, v])
+    np.testing.assert_allclose([y.numpy(), gx.numpy(), gv.numpy()],
+                               [np.sin(0.5) * 2.0, np.cos(0.5) * 2.0, np.sin(0.5)], rtol=1e-6)

@@ -46,14 +46,17 @@ def test_unconnected_gradients():
     assert tape.gradient(z, y, unconnected_gradients="zero").numpy() == 0.0
 
 
-def test_integer_sources_give_none_with_a_warning():
+def test_integer_sources_give_none_with_a_logged_warning(caplog, monkeypatch):
+    from tensorweave.autodiff import tape as tape_module
+    monkeypatch.setattr(tape_module, "_dtype_warnings", [5])  # logged five times at most
     x = tf.constant(3)
-    with tf.GradientTape() as tape:
-        with pytest.warns(UserWarning, match="floating"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # TensorFlow logs; it raises no Python warning
+        with tf.GradientTape() as tape:
             tape.watch(x)
-        y = x * x
-    with pytest.warns(UserWarning, match="floating"):
+            y = x * x
         assert tape.gradient(y, x) is None
+    assert "The dtype of the watched tensor must be floating (e.g. tf.float32), got tf.int32" in caplog.text
 
 
 def test_non_trainable_and_unwatched_accessed_variables():
@@ -184,3 +187,107 @@ def test_gradients_nothing_depends_on_are_not_computed():
     finally:
         linalg_ops._mm = original
     assert len(calls) == 1  # dW only: x is not watched
+
+
+# -- behaviours checked against TensorFlow 2.21 --
+
+def test_integer_variables_are_watched_but_get_no_gradient():
+    v = tf.Variable(3)
+    with tf.GradientTape() as tape:
+        y = v * 2
+    assert tape.gradient(y, v) is None
+    assert tape.watched_variables() == (v,)
+    with tf.GradientTape() as tape:
+        tape.watch(tf.Variable(4))
+    assert len(tape.watched_variables()) == 1
+
+
+def test_watched_variables_come_in_creation_order():
+    a, b, c = tf.Variable(1.0, name="z"), tf.Variable(2.0, name="a"), tf.Variable(3.0, name="m")
+    with tf.GradientTape() as tape:
+        tape.watch(c)
+        y = b * a + c
+    assert [v.name for v in tape.watched_variables()] == ["z:0", "a:0", "m:0"]
+
+
+def test_stop_recording_and_reset_need_a_recording_tape():
+    with pytest.raises(RuntimeError, match="Trying to stop recording a tape which is not recording"):
+        with tf.GradientTape().stop_recording():
+            pass
+    with tf.GradientTape() as tape:
+        with tape.stop_recording():
+            with pytest.raises(ValueError, match="Tape is not recording"):
+                with tape.stop_recording():
+                    pass
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(ValueError, match="Tape is not recording"):
+        tape.reset()
+    assert tape.gradient(y, x).numpy() == 4.0
+
+
+def test_targets_as_tensorflow_takes_them():
+    v = tf.Variable(3.0)
+    with tf.GradientTape(persistent=True) as tape:
+        s = tf.constant("a")
+    assert tape.gradient(v, v).numpy() == 1.0  # a variable target is its own source
+    assert tape.gradient(s, v) is None
+    with pytest.raises(TypeError, match="Argument `target` should be a list or nested structure"):
+        tape.gradient(None, v)
+    with pytest.raises(TypeError, match="Cannot convert the argument `type_value`: 'abc'"):
+        tape.gradient(v, "abc")
+
+
+def test_output_gradients_as_tensorflow_takes_them():
+    x = tf.constant([1.0, 2.0])
+
+    def tape_and_target():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x * x
+        return tape, y
+    tape, y = tape_and_target()
+    with pytest.raises(ValueError, match="Unknown value for unconnected_gradients: 'bad'"):
+        tape.gradient(y, x, unconnected_gradients="bad")
+    tape, y = tape_and_target()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Mul"):  # converted on their own
+        tape.gradient(y, x, output_gradients=[1, 2])
+
+
+def test_jacobian_edge_cases():
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        empty = x[:0]
+        y = x * 2.0
+    j = tape.jacobian(empty, x)
+    assert j.shape == (0, 2) and j.dtype is tf.float32
+    with pytest.raises(AttributeError):
+        tape.jacobian([y, y], x)
+    with pytest.raises(ValueError, match=r"Shape \(2,\) must have rank at least 2"):
+        tape.batch_jacobian(y, x)
+
+
+def test_batch_jacobian_of_an_unconnected_source_is_zero():
+    x, z = tf.constant([[1.0, 2.0]]), tf.constant([[3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch([x, z])
+        y = x * 2.0
+    j = tape.batch_jacobian(y, z)
+    assert j.shape == (1, 2, 1) and j.numpy().tolist() == [[[0.0], [0.0]]]
+
+
+def test_custom_gradient_reading_variables_needs_a_variables_argument():
+    v = tf.Variable(2.0)
+
+    @tf.custom_gradient
+    def f(x):
+        return x * v, lambda dy: dy * 5.0
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        with pytest.raises(TypeError, match="grad_fn must accept keyword argument 'variables', since function uses variables"):
+            f(x)

@@ -704,3 +704,156 @@ def test_searchsorted():
         tf.searchsorted(c([1.0, 2.0, 3.0], tf.float32), c([2]))
     with pytest.raises(InvalidArgumentError, match="out_type"):
         tf.searchsorted(seq, vals, out_type=tf.float32)
+
+
+# -- regressions found against TensorFlow 2.21 --------------------------------------------
+def test_reshape_checks_sizes_shape_dtype_and_infers_next_to_a_zero():
+    with pytest.raises(InvalidArgumentError, match="Size 0 must be non-negative, not -2"):
+        tf.reshape(c(CUBE), [-2, 12])
+    with pytest.raises(InvalidArgumentError, match="Tshape"):
+        tf.reshape(c(CUBE), c([6.0, 4.0]))
+    # an empty input: with a 0 among the known sizes, -1 is the product of the input's non-zero
+    # sizes over that of the known non-zero sizes (TensorFlow's rule, verified against it)
+    assert tf.reshape(tf.zeros([0, 3]), [-1, 0]).shape == (3, 0)
+    assert tf.reshape(tf.zeros([2, 0, 5]), [0, -1]).shape == (0, 10)
+    assert tf.reshape(tf.zeros([0, 3, 2]), [5, -1, 0]).shape == (5, 1, 0)
+    assert tf.reshape(tf.zeros([0, 3]), [4, -1]).shape == (4, 0)
+    check_abstract(lambda t: tf.reshape(t, [-1, 0]), tf.zeros([0, 3]))
+
+
+def test_expand_dims_squeeze_and_fill_argument_rules():
+    with pytest.raises(TypeError, match="Cannot convert 1.0"):
+        tf.expand_dims(c(X), 1.0)
+    assert tf.squeeze(tf.zeros([1, 3, 1, 2]), []).shape == (3, 2)  # [] squeezes all, as None
+    with pytest.raises(InvalidArgumentError, match="index_type"):
+        tf.fill(c([2.0, 2.0]), 7)
+    with pytest.raises(InvalidArgumentError, match="Tmultiples"):
+        tf.tile(c(X), c([1.0, 2.0]))
+
+
+def test_stack_and_concat_edge_cases():
+    empty = tf.stack([])
+    assert empty.dtype == tf.float32 and empty.shape == (0,)
+    one = tf.concat([c(CUBE)], 5)  # one tensor: returned as is, the axis is not looked at
+    np.testing.assert_array_equal(one.numpy(), CUBE)
+    with pytest.raises(InvalidArgumentError):
+        tf.concat([], 0)
+
+
+def test_pad_argument_rules_and_bool_zero_padding():
+    np.testing.assert_array_equal(tf.pad(c([[True, False]]), [[1, 0], [0, 1]]).numpy(),
+                                  [[False, False, False], [True, False, False]])
+    with pytest.raises(InvalidArgumentError, match="Tpaddings"):
+        tf.pad(c([1.0, 2.0]), c([[1.0, 2.0]]))
+    with pytest.raises(InvalidArgumentError, match="paddings must be a matrix with 2 columns"):
+        tf.pad(c([1.0, 2.0]), [1, 2])
+    with pytest.raises(InvalidArgumentError, match="expected to be a float tensor"):
+        tf.pad(c([1.0]), [[1, 1]], constant_values=c(0))
+
+
+def test_gather_negative_batch_dims_sets_the_axis_before_wrapping():
+    params = CUBE[:, :, :3]  # [2, 3, 3]
+    idx = np.array([[0, 1], [1, 2]])
+    got = tf.gather(c(params), idx, batch_dims=-1)  # axis = -1 (the last), batch_dims = 1
+    expected = np.stack([params[b][:, idx[b]] for b in range(2)])
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_scatter_nd_strings_and_shape_dtype():
+    got = tf.scatter_nd([[0], [0], [2]], ["a", "b", "c"], [3])
+    assert got.numpy().tolist() == [b"ab", b"", b"c"]  # duplicates concatenate
+    with pytest.raises(InvalidArgumentError, match="expected to be a int64 tensor"):
+        tf.scatter_nd(c([[0]], tf.int64), [1.0], c([3]))
+    assert tf.scatter_nd([[0]], [1.0], c([3], tf.int64)).shape == (3,)
+
+
+def test_tensor_scatter_dtype_rules():
+    with pytest.raises(TypeError, match="Cannot convert"):
+        tf.tensor_scatter_nd_update(c([1, 2]), [[0]], [1.5])
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.tensor_scatter_nd_add(c([True]), [[0]], [True])
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.tensor_scatter_nd_max(c([1 + 1j]), [[0]], [2j])
+    np.testing.assert_array_equal(tf.tensor_scatter_nd_update(c([True, True]), [[0]], [False]).numpy(),
+                                  [False, True])
+
+
+def test_where_dtype_rules():
+    with pytest.raises(TypeError, match="Cannot convert 2.5"):
+        tf.where([True, False], 1, 2.5)
+    with pytest.raises(TypeError, match="Cannot convert 1.5"):
+        tf.where([True], 1.5, c([2]))
+    with pytest.raises(InvalidArgumentError, match="expected to be a bool tensor"):
+        tf.where(c([1, 0]), 1.0, 2.0)
+    np.testing.assert_array_equal(tf.where([True, False], 1, c([2.0, 3.0])).numpy(), [1.0, 3.0])
+    with pytest.raises(InvalidArgumentError):
+        tf.where(c(["a"]))
+    with pytest.raises(tf.errors.UnimplementedError):
+        tf.where(c([1.0], tf.float16))
+    assert tf.where(c([0.0, 1.0], tf.bfloat16)).numpy().tolist() == [[1]]
+
+
+def test_boolean_mask_negative_axis_slices_the_shape_as_given():
+    # shape[-1:0] is empty: TensorFlow reports incompatible shapes
+    with pytest.raises(ValueError, match="incompatible"):
+        tf.boolean_mask(tf.zeros([2, 3, 4]), [True, False, True, True], axis=-1)
+    got = tf.boolean_mask(c(CUBE), [True, False, True], axis=-2)
+    np.testing.assert_array_equal(got.numpy(), CUBE[:, [0, 2]])
+
+
+def test_slice_reverse_roll_index_dtypes():
+    with pytest.raises(InvalidArgumentError, match="'Index'"):
+        tf.slice(c(CUBE), c([0.0, 0.0, 0.0]), [1, 1, 1])
+    with pytest.raises(InvalidArgumentError, match="expected to be a int64 tensor"):
+        tf.slice(c(CUBE), c([0, 0, 0], tf.int64), c([1, 1, 1]))
+    np.testing.assert_array_equal(tf.slice(c(CUBE), c([0, 1, 0], tf.int64), [1, 1, 2]).numpy(),
+                                  CUBE[:1, 1:2, :2])
+    with pytest.raises(InvalidArgumentError, match="Tidx"):
+        tf.reverse(c(CUBE), c([0.0]))
+    with pytest.raises(InvalidArgumentError, match="Tshift"):
+        tf.roll(c(CUBE), [], [])
+
+
+def test_one_hot_empty_indices_and_negative_depth():
+    out = tf.one_hot([], 4)
+    assert out.dtype == tf.float32 and out.shape == (0, 4)
+    assert tf.one_hot([], 4, axis=0).shape == (4, 0)
+    with pytest.raises(InvalidArgumentError, match="depth must be non-negative"):
+        tf.one_hot([0, 1], -1)
+
+
+def test_range_dtype_rules():
+    with pytest.raises(AssertionError):  # TensorFlow cannot order int8 with its dtypes
+        tf.range(c(5, tf.int8))
+    with pytest.raises(tf.errors.NotFoundError):  # declared for Range, no CPU kernel
+        tf.range(0, 5, dtype=tf.int16)
+    np.testing.assert_array_equal(tf.range(0, 5, 2, dtype=tf.float16).numpy(), [0, 2, 4])
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.sequence_mask(c([1, 2], tf.int8))
+
+
+def test_linspace_integer_and_complex_dtypes():
+    small = tf.linspace(c(1, tf.int16), c(7, tf.int16), 4)
+    assert small.dtype == tf.float32  # truediv's rule: 8/16-bit integers divide in float32
+    np.testing.assert_array_equal(small.numpy(), [1, 3, 5, 7])
+    assert tf.linspace(c(1, tf.int32), c(7, tf.int32), 4).dtype == tf.float64
+    z = tf.linspace(c(0j, tf.complex64), c(3 + 3j, tf.complex64), 4)
+    assert z.dtype == tf.complex64
+    np.testing.assert_allclose(z.numpy(), [0, 1 + 1j, 2 + 2j, 3 + 3j])
+    with pytest.raises(TypeError, match="Cannot convert 10.0"):
+        tf.linspace(0, 10.0, 4)
+
+
+def test_size_out_type_and_searchsorted_tile_meshgrid_kernels():
+    s = tf.size(c(CUBE), out_type=tf.float32)
+    assert s.dtype == tf.float32 and float(s) == 24.0
+    with pytest.raises(TypeError):
+        tf.size(c(CUBE), out_type=tf.string)
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.searchsorted(c([True, False]), c([True]))
+    with pytest.raises(tf.errors.UnimplementedError):
+        tf.tile(c([1], tf.uint16), [2])
+    with pytest.raises(tf.errors.UnimplementedError):
+        tf.repeat(c([1], tf.uint16), 2)
+    with pytest.raises(TypeError):
+        tf.meshgrid(c(["a"]), c(["b"]))

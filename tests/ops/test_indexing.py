@@ -42,7 +42,7 @@ def test_getitem_dtypes_and_scalars():
 def test_getitem_tensor_and_numpy_indices():
     x = tf.constant(CUBE)
     np.testing.assert_array_equal(getitem(x, tf.constant(1)).numpy(), CUBE[1])
-    np.testing.assert_array_equal(getitem(x, (tf.constant(1, tf.int64), tf.constant(-1))).numpy(), CUBE[1, -1])
+    np.testing.assert_array_equal(getitem(x, (tf.constant(1, tf.int64), -1)).numpy(), CUBE[1, -1])
     np.testing.assert_array_equal(getitem(x, tf.constant(2, tf.int16)).numpy(), CUBE[2])
     np.testing.assert_array_equal(getitem(x, (slice(None), slice(tf.constant(1), None))).numpy(), CUBE[:, 1:])
     np.testing.assert_array_equal(getitem(x, slice(None, None, tf.constant(-2))).numpy(), CUBE[::-2])
@@ -127,8 +127,11 @@ def test_variable_slices_read_assign_and_gradient():
     np.testing.assert_array_equal(v.numpy(), [[0, 42, 7], [1, 2, 8]])
     row = getitem_variable(v, -1)
     np.testing.assert_array_equal(row.numpy(), [1, 2, 8])
-    with pytest.raises(InvalidArgumentError, match="does not match r-value shape"):
+    with pytest.raises(InvalidArgumentError, match=r"Cannot broadcast input shape \[2\] into final "
+                                                   r"shape \[3\]"):
         getitem_variable(v, (0, slice(None))).assign([1.0, 2.0])
+    getitem_variable(v, (0, slice(None))).assign(5.0)  # the r-value broadcasts, as in TF 2.21
+    np.testing.assert_array_equal(v.numpy(), [[5, 5, 5], [1, 2, 8]])
     w = tf.Variable(X)
     with tf.GradientTape() as tape:
         y = tf.multiply(getitem_variable(w, (slice(None), 0)), 2.0)
@@ -157,3 +160,20 @@ def test_python_indexing_syntax_on_tensors_and_variables():
     v[:, 2].assign([0.0, 1.0])
     np.testing.assert_array_equal(v.numpy(), [[0, 42, 0], [0, 0, 1]])
     np.testing.assert_array_equal(v[1].numpy(), [0, 0, 1])
+
+
+def test_key_item_dtypes_as_tensorflow_checks_them():
+    x = tf.constant(CUBE)
+    # all-bool keys stack into a bool begin vector, which StridedSlice refuses
+    with pytest.raises(InvalidArgumentError, match="'Index' of bool"):
+        getitem(x, (True,))
+    with pytest.raises(InvalidArgumentError, match="'Index' of bool"):
+        getitem(x, [True, False])
+    np.testing.assert_array_equal(getitem(x, (0, True)).numpy(), CUBE[0, 1])  # ints with a bool
+    # tensor items are int16, int32 or int64, all of one dtype
+    with pytest.raises(TypeError, match="valid indices"):
+        getitem(x, tf.constant(1, tf.int8))
+    with pytest.raises(InvalidArgumentError, match="expected to be a int64 tensor but is a int32"):
+        getitem(x, (tf.constant(1, tf.int64), tf.constant(-1)))
+    with pytest.raises(InvalidArgumentError, match="expected to be a int16 tensor but is a int32"):
+        getitem(x, (tf.constant(1, tf.int16), slice(tf.constant(1), None)))

@@ -572,3 +572,60 @@ def test_namespaces():
         assert callable(getattr(tf, name))
     assert tf.linalg.matmul is tf.matmul and tf.linalg.einsum is tf.einsum
     assert tf.math.l2_normalize is tf.linalg.l2_normalize
+
+
+# == regressions found against TensorFlow 2.21 ==============================================
+def test_bfloat16_products_keep_their_dtype():
+    a, b = c(A23, tf.bfloat16), c(B34, tf.bfloat16)
+    expected = (A23.astype(np.float32) @ B34.astype(np.float32))
+    for out in (tf.matmul(a, b), tf.einsum("ij,jk->ik", a, b), tf.tensordot(a, b, 1),
+                tf.matmul(c(BATCH_SQ, tf.bfloat16), c(SQ, tf.bfloat16))):
+        assert out.dtype == tf.bfloat16
+    np.testing.assert_allclose(tf.matmul(a, b).numpy().astype(np.float32), expected, rtol=3e-2,
+                               atol=3e-2)
+
+
+def test_dtype_checks_of_composites():
+    raises(tf.errors.InvalidArgumentError, lambda: tf.tensordot(c([[1]], tf.int8), c([[1]], tf.int8), 1))
+    raises(tf.errors.NotFoundError, lambda: tf.tensordot(c([[1]], tf.uint8), c([[1]], tf.uint8), 1))
+    raises(tf.errors.NotFoundError,
+           lambda: tf.linalg.triangular_solve(tf.eye(2, dtype=tf.bfloat16), tf.ones([2, 1], tf.bfloat16)))
+    raises(TypeError, lambda: tf.linalg.pinv(c(SQ.astype(np.complex64))), "float`-like")
+    raises(TypeError, lambda: tf.linalg.matrix_rank(c([[1, 2], [3, 4]])), "float`-like")
+    raises(ValueError, lambda: tf.linalg.pinv(c([1.0, 2.0])), "at least 2 dimensions")
+    raises(ValueError, lambda: tf.linalg.pinv(c(SQ, tf.bfloat16)), "not inexact")
+    raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.matrix_rank(c(SQ, tf.bfloat16)))
+    raises(TypeError, lambda: tf.norm(c([True, False])), "numeric")
+
+
+def test_bool_diagonals_of_tensors():
+    got = tf.linalg.diag(c([True, False]))
+    np.testing.assert_array_equal(got.numpy(), [[True, False], [False, False]])
+    np.testing.assert_array_equal(tf.linalg.diag_part(c([[True, False], [True, True]])).numpy(),
+                                  [True, True])
+    np.testing.assert_array_equal(tf.linalg.diag(c([True, False]), padding_value=True).numpy(),
+                                  [[True, True], [True, False]])
+    raises(TypeError, lambda: tf.linalg.diag(c([1, 2]), padding_value=1.5))
+
+
+def test_non_finite_inputs_of_decompositions():
+    nan = np.array([[np.nan, 0.0], [0.0, 1.0]])
+    inf = np.array([[np.inf, 0.0], [0.0, 1.0]])
+    for x in (nan, inf):  # every output NaN, as TensorFlow's kernel gives
+        s, u, v = tf.linalg.svd(c(x))
+        assert np.isnan(s.numpy()).all() and np.isnan(u.numpy()).all() and np.isnan(v.numpy()).all()
+        assert np.isnan(tf.linalg.pinv(c(x)).numpy()).all()
+    assert int(tf.linalg.matrix_rank(c(nan))) == 0
+    sign, logabs = tf.linalg.slogdet(c(nan))
+    assert np.isnan(sign.numpy()) and np.isnan(logabs.numpy())
+    raises(tf.errors.InvalidArgumentError, lambda: tf.linalg.eigh(c(nan.T)), "not successful")
+    e, _ = tf.linalg.eigh(c([[1.0, np.nan], [0.0, 1.0]]))  # only the lower triangle is read
+    np.testing.assert_allclose(e.numpy(), [1.0, 1.0])
+
+
+def test_lstsq_without_fast_ignores_the_regularizer_and_needs_equal_batches():
+    got = tf.linalg.lstsq(tf.eye(2, dtype=tf.float64), tf.ones([2, 1], tf.float64),
+                          l2_regularizer=0.5, fast=False)
+    np.testing.assert_allclose(got.numpy(), [[1.0], [1.0]])
+    raises(tf.errors.InvalidArgumentError,
+           lambda: tf.linalg.lstsq(c(BATCH_SQ), c(np.ones((3, 2))), fast=False), "same rank")

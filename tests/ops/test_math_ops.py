@@ -472,3 +472,125 @@ def test_namespaces():
     assert tf.sigmoid.__name__ == "sigmoid" and tf.math.mod.__name__ == "floormod"
     assert sorted(n for n in dir(tf.bitwise) if not n.startswith("_")) == [
         "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift"]
+
+
+# -- differences from TensorFlow 2.21 found by comparing with it ---------------------------------
+def test_add_converts_x_first_as_tf_add():
+    f = tf.constant([1.0, 2.0])
+    with pytest.raises(InvalidArgumentError, match=r"AddV2.*int32.*float"):
+        tf.add(1, f)  # 1 becomes int32 on its own
+    with pytest.raises(InvalidArgumentError, match=r"AddV2.*int64.*float"):
+        tf.add(np.array([1, 2]), f)
+    with pytest.raises(InvalidArgumentError, match=r"AddV2.*int32.*float"):
+        tf.add(tf.constant([1]), 1.5)
+    assert tf.add(f, 1).dtype == tf.float32 and tf.add(f, np.float64(1)).dtype == tf.float32
+    assert tf.subtract(1, f).numpy().tolist() == [0.0, -1.0]  # the other ops convert both ways
+
+
+def test_truediv_converts_x_first_and_divide_converts_like_the_operator():
+    f = tf.constant([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"must have the same dtype, got tf.int32 != tf.float32"):
+        tf.math.truediv(1, f)
+    with pytest.raises(TypeError, match="same dtype"):
+        tf.math.truediv(np.array([1, 2]), f)
+    np.testing.assert_allclose(tf.divide(1, f).numpy(), [1.0, 0.5])
+    out = tf.math.truediv(tf.constant([1, 3]), 2)
+    assert out.dtype == tf.float64 and out.numpy().tolist() == [0.5, 1.5]
+
+
+def test_complex_division_by_zero_is_nan():
+    for dtype in (tf.complex64, tf.complex128):
+        x = tf.constant([1 + 1j, 0j, 3 + 0j, 2 - 1j], dtype)
+        y = tf.constant([0j, 0j, 0j, 1j], dtype)
+        for out in (x / y, tf.math.divide(x, y), tf.realdiv(x, y), tf.math.truediv(x, y)):
+            v = out.numpy()
+            assert np.isnan(v[:3].real).all() and np.isnan(v[:3].imag).all()
+            assert v[3] == (2 - 1j) / 1j
+        assert tf.math.divide_no_nan(x, y).numpy().tolist()[:3] == [0j, 0j, 0j]
+
+
+def test_dtypes_tensorflow_declares_without_a_cpu_kernel():
+    c = tf.constant([1 + 1j])
+    for fn in (tf.math.floordiv, tf.truncatediv, lambda a, b: a // b):
+        with pytest.raises(NotFoundError, match="COMPLEX128"):
+            fn(c, c)
+    h = tf.constant([1.5], tf.float16)
+    with pytest.raises(NotFoundError, match="TruncateMod"):
+        tf.truncatemod(h, h)
+    for fn in (tf.math.lgamma, tf.math.digamma):
+        with pytest.raises(NotFoundError, match="BFLOAT16"):
+            fn(tf.constant([1.5], tf.bfloat16))
+    assert tf.math.lgamma(tf.constant([1.5], tf.float16)).dtype == tf.float16
+    with pytest.raises(TypeError, match="Invalid dtype tf.bool in tf.math.divide_no_nan"):
+        tf.math.divide_no_nan(tf.constant([True]), tf.constant([True]))
+
+
+def test_complex_converts_each_part_on_its_own():
+    assert tf.complex(tf.constant([1.0]), 2.0).numpy().tolist() == [1 + 2j]
+    assert tf.complex(1.0, 2.0).dtype == tf.complex64
+    for re, im in ((1, 2), (tf.constant([1.0]), tf.constant([1.0], tf.float64)),
+                   (tf.constant([1.0], tf.float64), 2.0), (tf.constant([1.0], tf.float16),) * 2):
+        with pytest.raises(TypeError, match="The `real` and `imag` components have incorrect types"):
+            tf.complex(re, im)
+
+
+def test_round_imag_rsqrt_edge_cases():
+    for dtype in (tf.uint8, tf.uint32, tf.int8):
+        out = tf.math.round(tf.constant([7, 2], dtype))
+        assert out.dtype == dtype and out.numpy().tolist() == [7, 2]
+    out = tf.math.imag(tf.constant([True, False]))
+    assert out.dtype == tf.bool and out.numpy().tolist() == [False, False]
+    assert tf.math.imag(tf.constant(["a"])).numpy().tolist() == [b""]
+    with pytest.raises(TypeError, match="numeric"):
+        tf.math.real(tf.constant([True]))
+    z = tf.math.rsqrt(tf.constant([0j, 4 + 0j])).numpy()
+    assert np.isposinf(z[0].real) and np.isnan(z[0].imag) and z[1] == 0.5
+
+
+def test_zeta_and_polygamma_special_cases():
+    # verified against TensorFlow: poles give +inf for even s and NaN otherwise, s = 1 is +inf
+    # even for a NaN q, and s = inf leaves the terms with |q + n| < 1 (1 at q = 1, 0 beyond)
+    s = [2.0, 4.0, 3.0, 2.5, 2.0, 1.0, np.inf, np.inf, np.inf, np.inf, np.inf]
+    q = [0.0, -1.0, 0.0, -2.0, -np.inf, np.nan, 2.0, 1.0, 0.5, np.inf, 0.0]
+    out = tf.math.zeta(tf.constant(s), tf.constant(q)).numpy()
+    expected = [np.inf, np.inf, np.nan, np.nan, np.inf, np.inf, 0.0, 1.0, np.inf, 0.0, np.inf]
+    np.testing.assert_array_equal(out, expected)
+    n = tf.constant([1.0, 2.0, 3.0, 2.0])
+    x = tf.constant([0.0, 0.0, -1.0, -np.inf])
+    np.testing.assert_array_equal(tf.math.polygamma(n, x).numpy(), [np.inf, np.nan, np.inf, np.nan])
+    two, half = tf.constant([2.0], tf.float64), tf.constant([-0.5], tf.float64)
+    np.testing.assert_allclose(tf.math.zeta(two, half).numpy(), [np.pi ** 2 / 2 + 4.0],
+                               rtol=1e-12)  # zeta(2, 1/2) + 1 / (1/2)**2
+
+
+def test_lgamma_is_exactly_zero_at_one_and_two():
+    for dtype in (tf.float16, tf.float32, tf.float64):
+        assert tf.math.lgamma(tf.constant([1.0, 2.0], dtype)).numpy().tolist() == [0.0, 0.0]
+
+
+def test_squared_difference_gradient_for_complex_is_2_dy_times_the_difference():
+    x = tf.constant([1 + 2j, -0.5 + 1j])
+    y = tf.constant([0.5 - 1j, 2 + 0j])
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        loss = tf.reduce_sum(tf.math.squared_difference(x, y))
+    gx, gy = tape.gradient(loss, [x, y])
+    d = np.array([1 + 2j, -0.5 + 1j]) - np.array([0.5 - 1j, 2 + 0j])
+    np.testing.assert_allclose(gx.numpy(), 2 * d)  # as for |x - y|**2 through tf.abs
+    np.testing.assert_allclose(gy.numpy(), -2 * d)
+
+
+def test_saturate_cast_clamps_to_the_shared_finite_range():
+    x = [np.inf, -np.inf, 2.5]
+    f32max = float(np.finfo(np.float32).max)
+    assert tf.saturate_cast(tf.constant(x), tf.float32).numpy().tolist() == [f32max, -f32max, 2.5]
+    assert tf.saturate_cast(tf.constant(x), tf.float64).numpy().tolist() == [f32max, -f32max, 2.5]
+    assert tf.saturate_cast(tf.constant(x, tf.float16), tf.int32).numpy().tolist() == [65504, -65504, 2]
+    # float32(2**31 - 1) rounds up to 2**31: the limit is the float32 just below
+    assert tf.saturate_cast(tf.constant(x), tf.int32).numpy().tolist() == [2 ** 31 - 128, -2 ** 31, 2]
+    assert tf.saturate_cast(tf.constant([1e30, -5.0], tf.float64), tf.uint8).numpy().tolist() == [255, 0]
+    assert tf.saturate_cast(tf.constant([300, -3]), tf.uint8).numpy().tolist() == [255, 0]
+    with pytest.raises(NotFoundError, match="ClipByValue"):
+        tf.saturate_cast(tf.constant([1], tf.uint32), tf.int32)
+    with pytest.raises(TypeError, match="Cannot find minimum value"):
+        tf.saturate_cast(tf.constant([True]), tf.int32)

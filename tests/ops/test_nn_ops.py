@@ -37,7 +37,8 @@ SELU_SCALE, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
 ACTIVATIONS = {
     "relu": (tf.nn.relu, lambda x: np.where(x > 0, x, 0.0)),
     "relu6": (tf.nn.relu6, lambda x: np.clip(x, 0.0, 6.0)),
-    "leaky_relu": (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x)),
+    # alpha is a float32 attribute in TF, also for float64 features
+    "leaky_relu": (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, float(np.float32(0.2)) * x)),
     "leaky_relu_0.5": (lambda x: tf.nn.leaky_relu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * x)),
     "elu": (tf.nn.elu, lambda x: np.where(x > 0, x, np.exp(x) - 1)),
     "selu": (tf.nn.selu, lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * (np.exp(x) - 1))),
@@ -400,8 +401,10 @@ def test_batch_normalization():
                                     tf.constant(offset), tf.constant(scale), 1e-3)
     np.testing.assert_allclose(out.numpy(), (X - mean) / np.sqrt(var + 1e-3) * scale + offset,
                                rtol=1e-12)
+    # Python statistics become float32 tensors, as in TF: the scale is a float32 1/sqrt(2.001)
     plain = tf.nn.batch_normalization(tf.constant(X), 1.0, 2.0, None, None, 1e-3)
-    np.testing.assert_allclose(plain.numpy(), (X - 1.0) / np.sqrt(2.001), rtol=1e-12)
+    inv32 = np.float32(1) / np.sqrt(np.float32(2.001))
+    np.testing.assert_allclose(plain.numpy(), X * float(inv32) - float(inv32), rtol=1e-12)
     f = lambda x, m, v, o, s: tf.nn.batch_normalization(x, m, v, o, s, 1e-3)  # noqa: E731
     check_grad(f, X, mean, var, offset, scale)
     check_abstract(f, *[tf.constant(a) for a in (X, mean, var, offset, scale)])
@@ -544,3 +547,37 @@ def test_namespace_reexports():
     assert not hasattr(tf.nn, "softmax_cross_entropy_with_logits_v2")
     for name in ("relu", "softplus", "softmax", "dropout", "moments"):
         assert not hasattr(tf, name), name
+
+
+# -- differences from TensorFlow 2.21 found by comparing with it ---------------------------------
+def test_leaky_relu_alpha_is_a_float32_attribute():
+    out = tf.nn.leaky_relu(tf.constant([-1.0, 2.0], tf.float64), alpha=0.1)
+    assert out.numpy().tolist() == [-float(np.float32(0.1)), 2.0]
+
+
+def test_moments_use_squared_difference():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="int8"):
+        tf.nn.moments(tf.constant([1, 2], tf.int8), [0])
+    mean, variance = tf.nn.moments(tf.constant([1 + 1j, 2 + 0j], tf.complex64), [0])
+    assert mean.numpy() == 1.5 + 0.5j and variance.numpy() == 0.5 + 0j  # mean of |x - mean|**2
+    mean, variance = tf.nn.moments(tf.constant([1, 2, 4]), [0])
+    assert mean.dtype == tf.int32 and (mean.numpy(), variance.numpy()) == (2, 1)
+
+
+def test_compute_average_loss_weights_in_float32_and_divides_no_nan():
+    out = tf.nn.compute_average_loss(tf.constant([1 + 2j, 3 + 0j], tf.complex64),
+                                     sample_weight=tf.constant([2 + 5j, 1 + 0j], tf.complex64))
+    assert out.dtype == tf.complex64 and out.numpy() == 2.5 + 0j  # real parts only
+    empty = tf.nn.compute_average_loss(tf.zeros((0,), tf.int32))
+    assert empty.dtype == tf.float64 and empty.numpy() == 0.0
+    out = tf.nn.compute_average_loss(tf.constant([1, 2]), sample_weight=1.5)  # [1.5, 3] -> [1, 3]
+    assert out.dtype == tf.float64 and out.numpy() == 2.0
+    out = tf.nn.compute_average_loss(tf.constant([[1.0], [2.0]]), sample_weight=tf.constant([2.0, 3.0]))
+    assert out.numpy() == 4.0  # the weights get a last axis of 1: (2 + 6) / 2
+    out = tf.nn.compute_average_loss(tf.constant([1.0, 2.0], tf.float64),
+                                     sample_weight=tf.constant([[0.1], [0.2]], tf.float64))
+    assert out.numpy() == (float(np.float32(0.1)) + 2 * float(np.float32(0.2))) / 2
+    with pytest.raises(TypeError, match="integer"):
+        tf.nn.compute_average_loss(tf.constant([1.0]), global_batch_size=2.0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+        tf.nn.compute_average_loss(tf.constant([1.0]), global_batch_size=-1)

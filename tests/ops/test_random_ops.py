@@ -259,7 +259,7 @@ def test_gradients_flow_to_distribution_parameters():
                                            dtype=tf.float64)
 
     def gamma(beta):
-        return tf.random.stateless_gamma([3], seed=SEED, alpha=2.0, beta=beta, dtype=tf.float64)
+        return tf.random.stateless_gamma([3, 2], seed=SEED, alpha=2.0, beta=beta, dtype=tf.float64)
 
     for fn, args in ((normal, ([0.5, -1.0], [1.5, 2.0])), (truncated, (0.3, 1.2)),
                      (uniform, ([-1.0, 0.0], [2.0, 3.0])), (gamma, ([1.5, 3.0],))):
@@ -456,3 +456,83 @@ def test_uniform_signature_used_by_dropout():
     tf.random.set_seed(3)
     u = random_ops.uniform((2, 3), minval=0, maxval=None, dtype=tf.float32, seed=None)
     assert u.shape == (2, 3) and u.dtype == tf.float32
+
+
+# -- regressions found against TensorFlow 2.21 ------------------------------------------------
+def test_stateless_gamma_and_poisson_shape_is_the_whole_output_shape():
+    assert tf.random.stateless_gamma([3, 2], SEED, alpha=[1.0, 2.0]).shape == (3, 2)
+    assert tf.random.stateless_gamma([], SEED, alpha=1.0).shape == ()
+    assert tf.random.stateless_gamma([3, 2], SEED, [1.0, 2.0], beta=[[1.0], [2.0], [3.0]]).shape \
+        == (3, 2)
+    assert tf.random.stateless_poisson([3, 2], SEED, lam=[1.0, 2.0]).shape == (3, 2)
+    assert tf.random.stateless_poisson([0, 2], SEED, lam=[1.0, 2.0]).shape == (0, 2)
+    for bad in (lambda: tf.random.stateless_gamma([3], SEED, alpha=[1.0, 2.0]),
+                lambda: tf.random.stateless_gamma([3, 2], SEED, alpha=[1.0]),  # no broadcasting
+                lambda: tf.random.stateless_poisson([2, 2], SEED, lam=[[1.0], [2.0]])):
+        with pytest.raises(InvalidArgumentError, match="must end with broadcasted shape"):
+            bad()
+    check_abstract(lambda: tf.random.stateless_gamma([3, 2], SEED, alpha=[1.0, 2.0]))
+    check_abstract(lambda: tf.random.stateless_poisson([3, 2], SEED, lam=[1.0, 2.0]))
+    # the stateful ops keep shape + alpha.shape
+    assert tf.random.gamma([3], alpha=[1.0, 2.0]).shape == (3, 2)
+
+
+def test_gamma_dtype_checks_in_tensorflow_order():
+    with pytest.raises(TypeError, match="Cannot convert"):
+        tf.random.gamma([2], [1.0, 2.0], dtype=tf.int32)
+    with pytest.raises(ValueError, match="not inexact"):
+        tf.random.gamma([2], 1, dtype=tf.int32)
+    with pytest.raises(InvalidArgumentError):
+        tf.random.gamma([2], [1.0], dtype=tf.complex64)
+    with pytest.raises(InvalidArgumentError):
+        tf.random.stateless_gamma([2], SEED, [1.0, 2.0], dtype=tf.bfloat16)
+    assert tf.random.stateless_gamma([2], SEED, [1.0, 2.0], dtype=tf.float16).dtype == tf.float16
+
+
+def test_split_and_fold_in_take_the_dtype_of_seed_and_data():
+    assert tf.random.fold_in(tf.constant([1, 2], tf.int64), 3).dtype == tf.int32  # data's dtype
+    assert tf.random.fold_in([1, 2], tf.constant(3, tf.int64)).dtype == tf.int64
+    assert tf.random.fold_in([1, 2], tf.constant(3, tf.uint32)).dtype == tf.uint32
+    with pytest.raises(ValueError, match="None"):
+        tf.random.fold_in([1, 2], 3.5)
+    assert tf.random.split(tf.constant([1, 2], tf.int64), 3).dtype == tf.int64
+    with pytest.raises(ValueError, match="Accepted dtypes"):
+        tf.random.split(tf.constant([1, 2], tf.int8))
+    with pytest.raises(ValueError, match="None"):
+        tf.random.split(tf.constant([1.0, 2.0]))
+    with pytest.raises(InvalidArgumentError, match="Tseed"):
+        tf.random.split(tf.constant([1, 2], tf.uint32))
+    with pytest.raises(InvalidArgumentError, match="must be >= 0"):
+        tf.random.split([1, 2], num=-1)
+    with pytest.raises(ValueError, match="None"):  # a float stateless_uniform needs minval
+        tf.random.stateless_uniform([2], SEED, minval=None)
+
+
+def test_binomial_and_categorical_dtypes():
+    assert tf.random.stateless_binomial([2], SEED, [3, 4], [0.5, 0.5]).dtype == tf.int32
+    assert tf.random.stateless_binomial([2], SEED, 3, tf.constant(0.5, tf.float64)).shape == (2,)
+    with pytest.raises(InvalidArgumentError, match="expected to be a double tensor"):
+        tf.random.stateless_binomial([2], SEED, tf.constant(3.0, tf.float64), 0.5)
+    with pytest.raises(NotFoundError):
+        tf.random.stateless_binomial([2], SEED, tf.constant([3, 4]), [0.5, 0.5])
+    with pytest.raises(InvalidArgumentError):
+        tf.random.stateless_binomial([2], SEED, tf.constant([3, 4], tf.int8), 0.5)
+    with pytest.raises(InvalidArgumentError, match="'T' of bool"):
+        tf.random.categorical(tf.constant([[True, False]]), 2)
+    with pytest.raises(NotFoundError):
+        tf.random.categorical(tf.constant([[1, 2]]), 2)
+
+
+def test_generator_threefry_and_integer_bounds():
+    g = tf.random.Generator.from_seed(1, alg="threefry")
+    for draw in (lambda: g.normal([2]), lambda: g.make_seeds(), lambda: g.split(2)):
+        with pytest.raises(tf.errors.UnimplementedError, match="ThreeFry"):
+            draw()
+    g = tf.random.Generator.from_seed(1)
+    with pytest.raises(InvalidArgumentError, match="int32, int64, uint32, uint64"):
+        g.uniform([2], minval=0, maxval=5, dtype=tf.int8)
+    with pytest.raises(NotFoundError):
+        g.uniform([2], minval=0, maxval=5, dtype=tf.uint32)
+    with pytest.raises(TypeError, match="Cannot convert 0"):
+        g.uniform([2], dtype=tf.bool)
+    assert g.uniform([2], minval=0, maxval=5, dtype=tf.int64).dtype == tf.int64

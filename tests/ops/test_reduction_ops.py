@@ -604,7 +604,8 @@ def test_unsorted_segment_details():
     check_abstract(lambda x: tf.math.unsorted_segment_sum(x, ids2, 3), c(D[:3]))
     z = tf.math.unsorted_segment_sum(c([1j, 2.0]), c([0, 0]), 1)
     assert z.dtype == tf.complex128 and z.numpy().tolist() == [2 + 1j]
-    np.testing.assert_allclose(tf.math.unsorted_segment_mean(c([1j, 2.0]), c([0, 0]), 1).numpy(), [1 + 0.5j])
+    with pytest.raises(InvalidArgumentError, match="complex128"):  # TF's composite takes a Maximum
+        tf.math.unsorted_segment_mean(c([1j, 2.0]), c([0, 0]), 1)
 
 
 def test_unsorted_segment_prod_gradient_with_zeros():
@@ -634,3 +635,61 @@ def test_unsorted_segment_errors():
     with pytest.raises(InvalidArgumentError, match="complex128"):
         tf.math.unsorted_segment_max(c([1j]), c([0]), 1)
     assert tf.math.unsorted_segment_sum(c([1.0]), c([0], tf.int16), 1).numpy().tolist() == [1.0]
+
+
+# -- differences from TensorFlow 2.21 found by comparing with it ---------------------------------
+def test_complex_mean_of_nothing_is_zero():
+    out = tf.reduce_mean(tf.zeros((0, 3), tf.complex64), axis=0)
+    assert out.dtype == tf.complex64 and out.numpy().tolist() == [0j, 0j, 0j]
+    assert np.isnan(tf.reduce_mean(tf.zeros((0,), tf.float32)).numpy())
+
+
+def test_variance_checks_axes_before_the_integer_dtype():
+    with pytest.raises(InvalidArgumentError, match="Invalid reduction dimension"):
+        tf.math.reduce_variance(tf.constant([[1, 2]]), axis=2)
+    with pytest.raises(InvalidArgumentError, match="duplicate"):
+        tf.math.reduce_std(tf.constant([[1, 2]]), axis=[0, 0])
+    with pytest.raises(TypeError, match="integer"):
+        tf.math.reduce_variance(tf.constant([[1, 2]]), axis=1)
+
+
+def test_reduce_any_all_cast_numpy_values_to_bool():
+    assert tf.reduce_any(np.array([0.0, 2.0])).numpy() == True  # noqa: E712
+    assert tf.reduce_all(np.array([1, 0])).numpy() == False  # noqa: E712
+    with pytest.raises(TypeError, match="Cannot convert"):
+        tf.reduce_any([1.0])
+    with pytest.raises(InvalidArgumentError, match="bool"):
+        tf.reduce_all(tf.constant([1.0]))
+
+
+def test_index_and_value_dtypes_as_tensorflow():
+    data = tf.constant([1.0, 2.0, 3.0])
+    ids16 = tf.constant([0, 1, 0], tf.int16)
+    assert tf.math.unsorted_segment_sum(data, ids16, 2).numpy().tolist() == [4.0, 2.0]
+    for fn in (tf.math.unsorted_segment_max, tf.math.unsorted_segment_min, tf.math.unsorted_segment_prod):
+        with pytest.raises(InvalidArgumentError, match="Tindices"):
+            fn(data, ids16, 2)
+    with pytest.raises(InvalidArgumentError):
+        tf.math.unsorted_segment_sqrt_n(tf.constant([1j]), tf.constant([0]), 1)
+    for dtype in (tf.uint8, tf.int8, tf.int16):
+        with pytest.raises(InvalidArgumentError, match="Tidx"):
+            tf.math.bincount(tf.constant([1, 2], dtype))
+    assert tf.math.bincount(tf.constant([1.5, 2.7])).numpy().tolist() == [0, 1, 1]  # cast to int32
+    for fn in (tf.unique, tf.unique_with_counts):
+        with pytest.raises(tf.errors.NotFoundError, match="COMPLEX128"):
+            fn(tf.constant([1j, 1j]))
+
+
+def test_complex_variance_gradient():
+    x = np.array([[1 + 2j, -1 + 0.5j, 3 - 1j], [0j, 0j, 0j]])
+    t = tf.constant(x)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(t)
+        variance = tf.math.reduce_variance(t, axis=1)
+        std = tf.math.reduce_std(t, axis=1)
+    centered = x - x.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(variance.numpy(), (np.abs(centered) ** 2).mean(axis=1))
+    np.testing.assert_allclose(tape.gradient(variance, t).numpy(), 2 * centered / 3)
+    g = tape.gradient(std, t).numpy()  # a zero std has no derivative: NaN, as for real input
+    np.testing.assert_allclose(g[0], centered[0] / 3 / np.sqrt((np.abs(centered[0]) ** 2).mean()))
+    assert np.isnan(g[1]).all()
