@@ -206,7 +206,7 @@ def test_watched_variables_come_in_creation_order():
     a, b, c = tf.Variable(1.0, name="z"), tf.Variable(2.0, name="a"), tf.Variable(3.0, name="m")
     with tf.GradientTape() as tape:
         tape.watch(c)
-        y = b * a + c
+        b * a + c
     assert [v.name for v in tape.watched_variables()] == ["z:0", "a:0", "m:0"]
 
 
