@@ -43,6 +43,13 @@ class TensorShape:
             else:
                 self._dims = tuple(_as_dim(d) for d in it)
 
+    @classmethod
+    def _of_array(cls, dims: tuple) -> "TensorShape":
+        """The shape of a NumPy array: a tuple of non-negative ints, taken without checks."""
+        shape = object.__new__(cls)
+        shape._dims = dims
+        return shape
+
     @property
     def dims(self):
         return None if self._dims is None else list(self._dims)
