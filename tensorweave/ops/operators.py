@@ -16,7 +16,7 @@ from tensorweave.framework.errors import InvalidArgumentError
 from tensorweave.framework.op_registry import execute
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.variables import Variable
-from tensorweave.ops import math_ops
+from tensorweave.ops import array_ops, math_ops
 
 _BOOL = dtypes.bool
 
@@ -67,16 +67,6 @@ def _broadcastable(x, y) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _getitem(self, key):
-    from tensorweave.ops import array_ops
-    return array_ops.getitem(self, key)
-
-
-def _getitem_variable(self, key):
-    from tensorweave.ops import array_ops
-    return array_ops.getitem_variable(self, key)
 
 
 def _multiply(self, other):
@@ -137,5 +127,20 @@ for _cls in (Tensor, Variable):
     _cls.__abs__ = math_ops.abs
     _cls.__invert__ = _invert
 
-Tensor.__getitem__ = _getitem
-Variable.__getitem__ = _getitem_variable
+Tensor.__getitem__ = array_ops.getitem
+Variable.__getitem__ = array_ops.getitem_variable
+
+
+def _sparse_read(self, indices, name=None):
+    """Rows `indices` of the variable (tf.gather), recorded as a read on tapes."""
+    return array_ops.gather(self, indices)
+
+
+def _gather_nd(self, indices, name=None):
+    """tf.gather_nd on the variable's value."""
+    return array_ops.gather_nd(self, indices)
+
+
+# Variable methods that need ops: installed here, since framework/ does not import ops/.
+Variable.sparse_read = _sparse_read
+Variable.gather_nd = _gather_nd

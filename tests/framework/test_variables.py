@@ -222,3 +222,14 @@ def test_scatter_family():
     with pytest.raises(tf.errors.InvalidArgumentError, match="ResourceScatterMax"):
         tf.Variable([True]).scatter_max(rows([True], [0]))
     assert v.numpy().tolist() == [1., 9., 8.]
+
+
+def test_sparse_read_and_gather_nd_are_differentiable_reads():
+    v = tf.Variable([[1., 2.], [3., 4.], [5., 6.]])
+    with tf.GradientTape() as tape:
+        rows = v.sparse_read([2, 0])
+        cells = v.gather_nd([[1, 1], [2, 0]])
+        loss = tf.reduce_sum(rows) + 10.0 * tf.reduce_sum(cells)
+    assert rows.numpy().tolist() == [[5., 6.], [1., 2.]]
+    assert cells.numpy().tolist() == [4., 5.]
+    assert tape.gradient(loss, v).numpy().tolist() == [[1., 1.], [0., 10.], [11., 1.]]
