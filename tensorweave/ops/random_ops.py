@@ -612,28 +612,27 @@ def _stateless_alg(alg) -> int:
     return _alg_int(alg, default=3)
 
 
+def _stateless_location_scale(prim, shape, seed, mean, stddev, dtype, alg) -> Tensor:
+    """mean + stddev * (a standard sample of `prim` drawn from `seed`)."""
+    dtype = dtypes.as_dtype(dtype)
+    mean, stddev = _location_scale(mean, stddev, dtype)
+    _check_float(dtype, prim.name)
+    rnd = execute(prim, (_seed_tensor(seed),), {
+        "shape": _shape_attr(shape, prim.name), "dtype": dtype, "alg": _stateless_alg(alg)})
+    return _shift_scale(rnd, mean, stddev)
+
+
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
                      alg="auto_select") -> Tensor:
     """Normal samples that depend only on `seed` (a pair of ints): same seed, same values."""
-    dtype = dtypes.as_dtype(dtype)
-    mean, stddev = _location_scale(mean, stddev, dtype)
-    _check_float(dtype, "StatelessRandomNormal")
-    rnd = execute(STATELESS_NORMAL, (_seed_tensor(seed),), {
-        "shape": _shape_attr(shape, "StatelessRandomNormal"), "dtype": dtype,
-        "alg": _stateless_alg(alg)})
-    return _shift_scale(rnd, mean, stddev)
+    return _stateless_location_scale(STATELESS_NORMAL, shape, seed, mean, stddev, dtype, alg)
 
 
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
                                alg="auto_select") -> Tensor:
     """Truncated normal samples (within two deviations) that depend only on `seed`."""
-    dtype = dtypes.as_dtype(dtype)
-    mean, stddev = _location_scale(mean, stddev, dtype)
-    _check_float(dtype, "StatelessTruncatedNormal")
-    rnd = execute(STATELESS_TRUNCATED_NORMAL, (_seed_tensor(seed),), {
-        "shape": _shape_attr(shape, "StatelessTruncatedNormal"), "dtype": dtype,
-        "alg": _stateless_alg(alg)})
-    return _shift_scale(rnd, mean, stddev)
+    return _stateless_location_scale(STATELESS_TRUNCATED_NORMAL, shape, seed, mean, stddev, dtype,
+                                     alg)
 
 
 _NONE_TO_TENSOR = ("Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
