@@ -388,8 +388,21 @@ def _as_tensor_value(arr, dtype) -> Tensor:
     return Tensor(arr, dtype)
 
 
+def _number_as(value, dtype):
+    """A Python int or float as a scalar of a float or complex `dtype` (`t * 2.0`, the hot case
+    of operand conversion), or None when that shortcut does not apply."""
+    kind = type(value)
+    if (kind is float or kind is int) and type(dtype) is dtypes.DType and dtype._kind in "fc":
+        return Tensor(dtype.as_numpy_dtype(value), dtype)
+    return None
+
+
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     """tf.convert_to_tensor: a Tensor from a tensor, variable, NumPy value or Python value."""
+    if dtype_hint is not None and dtype is None:
+        number = _number_as(value, dtype_hint)
+        if number is not None:
+            return number
     if isinstance(value, Tensor):
         if dtype is not None and value._dtype is not dtypes.as_dtype(dtype):
             raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
@@ -450,9 +463,9 @@ def convert_like(value, dtype: dtypes.DType) -> Tensor:
     of dtype int32"), as TensorFlow's operators do; a NumPy value is cast, and one that cannot be
     is converted on its own, so that the op reports the dtype mismatch.
     """
-    kind = type(value)
-    if (kind is float or kind is int) and dtype._kind in "fc":  # `t * 2.0`: the hot case
-        return Tensor(dtype.as_numpy_dtype(value), dtype)
+    number = _number_as(value, dtype)
+    if number is not None:
+        return number
     if isinstance(value, Tensor):
         return value
     tf_tensor = getattr(value, "__tf_tensor__", None)

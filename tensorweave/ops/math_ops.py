@@ -160,11 +160,7 @@ def add(x, y, name=None):
     if type(x) is not Tensor:
         x = convert_to_tensor(x)
     if type(y) is not Tensor:
-        kind = type(y)
-        if (kind is float or kind is int) and x._dtype._kind in "fc":  # `t + 1.0`: the hot case
-            y = Tensor(x._dtype.as_numpy_dtype(y), x._dtype)
-        else:
-            y = convert_to_tensor(y, dtype_hint=x._dtype)
+        y = convert_to_tensor(y, dtype_hint=x._dtype)
     if x._dtype is not y._dtype:
         raise dtype_mismatch("AddV2", 1, x._dtype, y._dtype)
     if x._dtype._enum not in _ADD_TYPES:
