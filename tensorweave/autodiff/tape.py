@@ -87,7 +87,6 @@ class GradientTape:
         self._variables: dict = {}  # variable id -> Variable
         self._recording = False
         self._entered = False  # entered at least once since created or last used up
-        self._used = False
 
     # -- recording -------------------------------------------------------------------------
     def __enter__(self) -> "GradientTape":
@@ -118,7 +117,6 @@ class GradientTape:
         self._ids = set()
         self._watched_tensors = []
         self._variables = {}
-        self._used = False
 
     def _record(self, record: OpRecord) -> None:
         if record.prim.grad is None:

@@ -67,13 +67,13 @@ def _leaf_kind(tp) -> str:
     return kind
 
 
-def _error_name(dtype: dtypes.DType) -> str:
+def error_name(dtype: dtypes.DType) -> str:
     """A dtype as TensorFlow's kernels name it in messages (float, double, half...)."""
     return {"float32": "float", "float64": "double", "float16": "half"}.get(dtype.name, dtype.name)
 
 
 def _cannot_convert(value, dtype: dtypes.DType) -> TypeError:
-    return TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {_error_name(dtype)}")
+    return TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {error_name(dtype)}")
 
 
 def _unsupported(value) -> ValueError:
@@ -382,7 +382,8 @@ def to_array(value, dtype=None):
     return _python_to_array(value, dtype)
 
 
-def _as_tensor_value(arr, dtype) -> Tensor:
+def tensor_of(arr, dtype) -> Tensor:
+    """A Tensor holding `arr`: rank 0 as a NumPy scalar (as NumPy ops return it), except strings."""
     if arr.ndim == 0 and isinstance(arr, np.ndarray) and arr.dtype.kind != "O":
         arr = arr[()]
     return Tensor(arr, dtype)
@@ -417,10 +418,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
             _INT32_MIN <= value.min() and value.max() <= _INT32_MAX) else dtypes.int64)
     if dtype is None and dtype_hint is not None:
         try:
-            return _as_tensor_value(*to_array(value, dtype_hint))
+            return tensor_of(*to_array(value, dtype_hint))
         except (TypeError, ValueError):
             pass
-    return _as_tensor_value(*to_array(value, dtype))
+    return tensor_of(*to_array(value, dtype))
 
 
 def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
@@ -447,13 +448,13 @@ def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
             raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
                             f"{np.asarray(arr)} (converted from {source}) has {arr.size} elements, "
                             f"but got `shape` {tuple(dims)} with {size} elements).")
-    return _as_tensor_value(np.array(arr) if arr is value else arr, dtype)
+    return tensor_of(np.array(arr) if arr is value else arr, dtype)
 
 
 def dtype_mismatch(op_name: str, index: int, expected: dtypes.DType, got: dtypes.DType):
     return op_error(InvalidArgumentError, op_name,
                     f"cannot compute {op_name} as input #{index}(zero-based) was expected to be a "
-                    f"{_error_name(expected)} tensor but is a {_error_name(got)} tensor")
+                    f"{error_name(expected)} tensor but is a {error_name(got)} tensor")
 
 
 def convert_like(value, dtype: dtypes.DType) -> Tensor:
@@ -472,11 +473,11 @@ def convert_like(value, dtype: dtypes.DType) -> Tensor:
     if tf_tensor is not None:
         return tf_tensor(None, None)
     try:
-        return _as_tensor_value(*to_array(value, dtype))
+        return tensor_of(*to_array(value, dtype))
     except (TypeError, ValueError):
         if not isinstance(value, (np.ndarray, np.generic)):
             raise
-        return _as_tensor_value(*to_array(value))
+        return tensor_of(*to_array(value))
 
 
 def is_tensor_like(value) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.context import state
-from tensorweave.framework.convert import _error_name, convert_to_tensor, to_array
+from tensorweave.framework.convert import error_name, convert_to_tensor, tensor_of, to_array
 from tensorweave.framework.errors import InvalidArgumentError, op_error
 from tensorweave.framework.tensor import CPU_DEVICE, Reference, Tensor, _numpy_text
 from tensorweave.framework.tensor_shape import TensorShape, as_shape
@@ -51,17 +51,6 @@ def _dims(shape) -> str:
 _SCATTERS = {"update": (None, "fiucbs"), "add": (np.add, "fiucb"), "sub": (np.subtract, "fiucb"),
              "mul": (np.multiply, "fiuc"), "div": (np.divide, "fiuc"),
              "max": (np.maximum, "fiu"), "min": (np.minimum, "fiu")}
-
-
-def _slice_key(key):
-    """A NumPy index from a TensorFlow one: scalar tensors become ints."""
-    def part(k):
-        if isinstance(k, slice):
-            return slice(part(k.start), part(k.stop), part(k.step))
-        if isinstance(k, Tensor) or hasattr(k, "__tf_tensor__"):
-            return int(convert_to_tensor(k))
-        return k
-    return tuple(part(k) for k in key) if isinstance(key, tuple) else part(key)
 
 
 class Variable:
@@ -172,8 +161,7 @@ class Variable:
     def _read(self) -> Tensor:
         if state.graph is not None:
             return state.graph.read_variable(self)
-        value = self._value
-        tensor = Tensor(value[()] if value.ndim == 0 and value.dtype.kind != "O" else value, self._dtype)
+        tensor = tensor_of(self._value, self._dtype)
         if state.tapes:
             for tape in state.tapes:
                 tape._record_read(self, tensor)
@@ -246,7 +234,7 @@ class Variable:
         indices = convert_to_tensor(indices)
         if indices._dtype not in (dtypes.int32, dtypes.int64):
             raise op_error(InvalidArgumentError, op_name,
-                           f"Value for attr 'Tindices' of {_error_name(indices._dtype)} is not in "
+                           f"Value for attr 'Tindices' of {error_name(indices._dtype)} is not in "
                            f"the list of allowed values: int32, int64")
         return np.asarray(indices._value)
 
