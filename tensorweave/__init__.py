@@ -4,7 +4,7 @@ from tensorweave.framework.dtypes import (
     half, int8, int16, int32, int64, qint8, qint16, qint32, quint8, quint16, resource, string,
     uint8, uint16, uint32, uint64, variant)
 from tensorweave.framework.convert import constant, convert_to_tensor
-from tensorweave.framework.context import executing_eagerly
+from tensorweave.framework.context import executing_eagerly, init_scope
 from tensorweave.framework.indexed_slices import IndexedSlices
 from tensorweave.framework.tensor import Tensor, is_tensor
 from tensorweave.framework.tensor_shape import TensorShape, broadcast_static_shape
@@ -59,5 +59,9 @@ from tensorweave import nn
 from tensorweave import config, random
 from tensorweave.framework.device import DeviceSpec, device
 # -- end random and config --
+
+# -- function (function/) --
+from tensorweave.function.def_function import function
+# -- end function --
 
 __version__ = "0.1.0"

@@ -4,5 +4,5 @@ from tensorweave.framework.errors import (  # noqa: F401
     INVALID_ARGUMENT, NOT_FOUND, OK, OUT_OF_RANGE, PERMISSION_DENIED, RESOURCE_EXHAUSTED,
     UNAUTHENTICATED, UNAVAILABLE, UNIMPLEMENTED, UNKNOWN, AbortedError, AlreadyExistsError,
     CancelledError, DataLossError, DeadlineExceededError, FailedPreconditionError, InternalError,
-    InvalidArgumentError, NotFoundError, OpError, OutOfRangeError, PermissionDeniedError,
+    InvalidArgumentError, NotFoundError, OperatorNotAllowedInGraphError, OpError, OutOfRangeError, PermissionDeniedError,
     ResourceExhaustedError, UnauthenticatedError, UnavailableError, UnimplementedError, UnknownError)

@@ -36,7 +36,8 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _differentiable(dtype: dtypes.DType) -> bool:
-    return dtype.is_floating or dtype.is_complex
+    # variant: containers of tensors (TensorArray) carry gradients of their elements
+    return dtype.is_floating or dtype.is_complex or dtype is dtypes.variant
 
 
 _logger = logging.getLogger("tensorflow")

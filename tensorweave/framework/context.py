@@ -46,3 +46,15 @@ def tapes_paused():
         yield
     finally:
         state.tapes = previous
+
+
+@contextlib.contextmanager
+def init_scope():
+    """Runs the block eagerly, outside any graph being traced and any tape (tf.init_scope):
+    how variables created while tracing get their initial values."""
+    previous = state.graph, state.tapes
+    state.graph, state.tapes = None, []
+    try:
+        yield
+    finally:
+        state.graph, state.tapes = previous

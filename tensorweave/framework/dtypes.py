@@ -174,6 +174,9 @@ ALL_DTYPES = (float16, float32, float64, bfloat16, int8, int16, int32, int64, ui
 NP_TO_DTYPE: dict = {d._np: d for d in ALL_DTYPES if d._np is not None}
 NP_TO_DTYPE[np.dtype(np.str_)] = string
 NP_TO_DTYPE[np.dtype(np.bytes_)] = string
+# The NumPy-side marker of a variant value (framework/variant.py): a dtype no array has.
+VARIANT_NP = np.dtype([("variant", object)])
+NP_TO_DTYPE[VARIANT_NP] = variant
 
 _BY_NAME = {d._name: d for d in ALL_DTYPES + tuple(QUANTIZED_DTYPES)}
 _BY_NAME.update(half=float16, double=float64, float=float32)

@@ -84,3 +84,7 @@ def error_code_from_exception_type(cls: type) -> int:
 def op_error(cls: type, op_name: str, message: str) -> OpError:
     """An error as an eager op raises it: the message ends with `[Op:Name]`."""
     return cls(None, None, f"{message} [Op:{op_name}]")
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation (bool, iteration) that needs a value was applied to a graph tensor."""

@@ -79,6 +79,8 @@ class Variable:
         except ValueError:
             raise ValueError(f"Invalid variable aggregation mode: {aggregation} for variable: "
                              f"{name}") from None
+        if state.graph is not None:  # created while tracing: the value is computed eagerly
+            initial_value = state.graph.lift_initial_value(initial_value)
         if constraint is not None and not callable(constraint):
             raise ValueError(f"Argument `constraint` must be None or a callable. a callable. Got a "
                              f"{type(constraint)}:  {constraint}")
@@ -187,7 +189,22 @@ class Variable:
     def _converted(self, value) -> np.ndarray:
         return np.asarray(convert_to_tensor(value, dtype=self._dtype)._value)
 
+    def _graph_update(self, method: str, values: tuple, read_value: bool = True, **kwargs):
+        """The update as a node of the graph being traced; it happens when the graph runs."""
+        state.graph.update_variable(self, method, values, kwargs)
+        return self if read_value else None
+
+    def _checked_update(self, method: str, value, read_value: bool):
+        value = convert_to_tensor(value, dtype=self._dtype)
+        if not self._shape.is_compatible_with(value.shape):
+            raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
+                             f"variable shape {self._shape}, and the assigned value shape "
+                             f"{value.shape} are incompatible.")
+        return self._graph_update(method, (value,), read_value)
+
     def assign(self, value, use_locking=None, name=None, read_value=True):
+        if state.graph is not None:
+            return self._checked_update("assign", value, read_value)
         new = self._converted(value)
         if not self._shape.is_compatible_with(new.shape):
             raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
@@ -208,12 +225,19 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        if state.graph is not None:
+            return self._checked_update("assign_add", delta, read_value)
         return self._assign_arith(delta, np.add, "AssignAddVariableOp", read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        if state.graph is not None:
+            return self._checked_update("assign_sub", delta, read_value)
         return self._assign_arith(delta, np.subtract, "AssignSubVariableOp", read_value)
 
     def _assign_slice(self, key, value):
+        if state.graph is not None:
+            return self._graph_update("_assign_slice", (convert_to_tensor(value, dtype=self._dtype),),
+                                      key=key)
         new = self._converted(value)
         target_shape = np.shape(self._value[key])
         extra = 0  # leading 1-dims beyond the target's rank are dropped, as TensorFlow does
@@ -258,6 +282,9 @@ class Variable:
         self._value = updated
 
     def _scatter_nd(self, indices, updates, mode: str):
+        if state.graph is not None:
+            return self._graph_update("_scatter_nd", (convert_to_tensor(indices),
+                                      convert_to_tensor(updates, dtype=self._dtype)), mode=mode)
         op_name = "ResourceScatterNd" + mode.capitalize()
         indices = self._scatter_indices(indices, op_name)
         updates = self._converted(updates)
@@ -307,9 +334,16 @@ class Variable:
         if not hasattr(sparse_delta, "indices") or not hasattr(sparse_delta, "values"):
             raise TypeError(f"Argument `sparse_delta` must be a `tf.IndexedSlices`. Received arg: "
                             f"{sparse_delta}")
+        if state.graph is not None:
+            return self._graph_update("_scatter_row_values", (
+                convert_to_tensor(sparse_delta.indices),
+                convert_to_tensor(sparse_delta.values, dtype=self._dtype)), mode=mode)
+        return self._scatter_row_values(sparse_delta.indices, sparse_delta.values, mode)
+
+    def _scatter_row_values(self, indices, values, mode: str):
         op_name = "ResourceScatter" + mode.capitalize()
-        indices = self._scatter_indices(sparse_delta.indices, op_name)
-        updates = self._converted(sparse_delta.values)
+        indices = self._scatter_indices(indices, op_name)
+        updates = self._converted(values)
         shape = self._value.shape
         if updates.shape[:indices.ndim] != indices.shape:
             raise op_error(InvalidArgumentError, op_name,

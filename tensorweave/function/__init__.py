@@ -1,0 +1,1 @@
+"""tf.function: graph IR, tracing, graph passes and the compiled executor."""
