@@ -297,6 +297,12 @@ class FuncGraph:
         self._consts: dict = {}
         self._names: dict = {}
         self._variable_ids: set = set()
+        # A subgraph (a branch, a loop body) reads a variable it has not written as a capture of
+        # a read in the enclosing graph: that read is recorded on the tapes active there, so
+        # gradients reach the variable through the control-flow node's inputs.
+        self.local_variable_ids: set = set()
+        self.outer_tapes: list = []
+        self.derived: dict = {}  # graphs made from this one once (its body's gradient...)
         self._compiled = None
 
     # -- building ------------------------------------------------------------------------------
@@ -406,6 +412,14 @@ class FuncGraph:
 
     def read_variable(self, variable) -> SymbolicTensor:
         """A read of `variable` at this point of the program."""
+        if self.outer_graph is not None and variable._id not in self.local_variable_ids:
+            inner_tapes = state.tapes
+            state.tapes = self.outer_tapes
+            try:
+                outer = self.outer_graph.read_variable(variable)
+            finally:
+                state.tapes = inner_tapes
+            return self.capture(outer)
         self._track_variable(variable)
         node = self._new_node(READ_VARIABLE, (), {"variable": variable},
                               (TensorSpec(variable.shape, variable.dtype),), "read_variable_op")
@@ -420,6 +434,7 @@ class FuncGraph:
     def update_variable(self, variable, method: str, values: tuple, kwargs: dict) -> None:
         """A write to `variable` (`method` is the Variable method: assign, assign_add...)."""
         self._track_variable(variable)
+        self.local_variable_ids.add(variable._id)
         prim = _ASSIGNS.get(method)
         if prim is not None:
             self._new_node(prim, (self.own(values[0]),), {"variable": variable}, ())
