@@ -32,6 +32,18 @@ def _autograph(python_function: Callable) -> Callable:
     return conversion.convert(python_function)
 
 
+_SPECIALIZE = object()  # a trace key whose calls are traced per concrete shape
+
+
+def _unknown_dims(specs: dict) -> bool:
+    return any(isinstance(s, TensorSpec) and (s.shape.rank is None or None in s.shape.as_list())
+               for s in nest.flatten(list(specs.values())))
+
+
+def _concrete(arguments: dict) -> bool:
+    return not any(isinstance(v, TensorSpec) for v in nest.flatten(list(arguments.values())))
+
+
 class Function:
     """A polymorphic TF function: traces `python_function` per input signature and runs the
     compiled graphs (what `tf.function` returns)."""
@@ -173,19 +185,36 @@ class Function:
             key = tuple([signature.leaf_key(self._spec_structure(n, v))
                          for n, v in arguments.items()])
         concrete = self._cache.get(key)
-        if concrete is not None:
-            return concrete
-        specs = {name: self._spec_structure(name, value) for name, value in arguments.items()}
-        if self._reduce_retracing and self._input_signature is None:
-            specs = self._relax(specs)
-            relaxed_key = tuple(signature.leaf_key(v) for v in specs.values())
-            concrete = self._cache.get(relaxed_key)
+        if concrete is None:
+            specs = {name: self._spec_structure(name, value) for name, value in arguments.items()}
+            if self._reduce_retracing and self._input_signature is None:
+                specs = self._relax(specs)
+            concrete = self._cache[key] = self._trace_or_specialize(specs, arguments)
+        if concrete is _SPECIALIZE:
+            exact = ("exact",) + tuple([signature.leaf_key(v) for v in arguments.values()])
+            concrete = self._cache.get(exact)
             if concrete is None:
-                concrete = self._trace(specs)
-                self._cache[relaxed_key] = concrete
-        else:
+                concrete = self._cache[exact] = self._trace(
+                    {n: signature.structure_specs(v) for n, v in arguments.items()})
+        return concrete
+
+    def _trace_or_specialize(self, specs: dict, arguments: dict):
+        """A trace of `specs`; when they leave dims unknown and the function needs them while
+        tracing (a shape made from `tf.shape(x)[0]`, say), the marker to trace per concrete
+        shape instead."""
+        relaxed_key = tuple(signature.leaf_key(v) for v in specs.values())
+        found = self._cache.get(relaxed_key)
+        if found is not None:
+            return found
+        first = not self._traced_once
+        try:
             concrete = self._trace(specs)
-        self._cache[key] = concrete
+        except Exception:
+            if not _unknown_dims(specs) or not _concrete(arguments):
+                raise
+            self._traced_once = not first  # the next trace may still create variables
+            return _SPECIALIZE
+        self._cache[relaxed_key] = concrete
         return concrete
 
     def _spec_structure(self, name: str, value):

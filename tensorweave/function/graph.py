@@ -146,12 +146,19 @@ class SymbolicTensor(Tensor):
         raise TypeError(f"len is not well defined for a symbolic Tensor ({self.name}). Please "
                         f"call `x.shape` rather than `len(x)` for shape information.")
 
+    # A value known while tracing converts (wrappers turn shapes into attrs); others cannot.
     def __float__(self):
-        raise TypeError("float() argument must be a string or a real number, not 'SymbolicTensor'")
+        if self._spec.value is None:
+            raise TypeError("float() argument must be a string or a real number, not "
+                            "'SymbolicTensor'")
+        return float(self._spec.value)
 
     def __int__(self):
-        raise TypeError("int() argument must be a string, a bytes-like object or a real number, "
-                        "not 'SymbolicTensor'")
+        if self._spec.value is None:
+            raise StaticValueError(f"int() argument must be a string, a bytes-like object or a "
+                                   f"real number, not 'SymbolicTensor' ({self.name}: its value is "
+                                   f"only known when the tf.function runs)")
+        return int(self._spec.value)
 
     def __index__(self):
         value = self._spec.value  # a known integer scalar may index (shapes while tracing)

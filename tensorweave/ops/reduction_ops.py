@@ -68,12 +68,19 @@ def _kept(op, t):
     """A reduction's output-shaped tensor `t` reshaped with the reduced axes kept as 1."""
     if op.attrs.get("keepdims"):
         return t
-    return array_ops.reshape(t, keepdims_shape(tuple(op.inputs[0].shape), op.attrs.get("axis")))
+    x_shape = op.inputs[0].shape
+    if None in x_shape.as_list():  # dims known only when the graph runs: insert the axes
+        axis = op.attrs.get("axis")
+        for a in sorted(range(x_shape.rank) if axis is None else axis):
+            t = array_ops.expand_dims(t, a)
+        return t
+    return array_ops.reshape(t, keepdims_shape(tuple(x_shape), op.attrs.get("axis")))
 
 
 def reduction_grad_broadcast(op, dy):
     """`dy` of a reduction reshaped with kept dims and broadcast back to the input's shape."""
-    return array_ops.broadcast_to(_kept(op, dy), tuple(op.inputs[0].shape))
+    from tensorweave.ops.broadcast_grad import broadcast_like
+    return broadcast_like(_kept(op, dy), op.inputs[0])
 
 
 def _reduced_count(shape: tuple, axis) -> int:
@@ -127,7 +134,11 @@ def _mean_forward(x, axis=None, keepdims=False):
 
 
 def _mean_grad(op, dy):
-    n = _reduced_count(tuple(op.inputs[0].shape), op.attrs.get("axis"))
+    x = op.inputs[0]
+    if None in x.shape.as_list():  # the count is known when the graph runs
+        n = math_ops.maximum(array_ops.size(x) // math_ops.maximum(array_ops.size(dy), 1), 1)
+        return math_ops.divide(reduction_grad_broadcast(op, dy), math_ops.cast(n, dy.dtype))
+    n = _reduced_count(tuple(x.shape), op.attrs.get("axis"))
     return math_ops.divide(reduction_grad_broadcast(op, dy), max(n, 1))
 
 
