@@ -8,6 +8,7 @@ from tensorweave.framework.context import state, tapes_paused
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.op_registry import Primitive, record
 from tensorweave.framework.tensor import Tensor
+from tensorweave.ops import array_ops
 from tensorweave.util import nest
 
 
@@ -69,8 +70,12 @@ def _call(f, args, kwargs):
         raise TypeError(f"@tf.custom_gradient grad_fn must accept keyword argument "
                         f"'variables', since function uses variables: {variables}")
     inputs = [convert_to_tensor(a) for a in flat_args]
-    flat = [Tensor(t._value, t._dtype) for t in
-            (convert_to_tensor(r) for r in nest.flatten(result))]
+    flat = [convert_to_tensor(r) for r in nest.flatten(result)]
+    if state.graph is None:  # new tensors: the tape maps their gradient to grad_fn, not f's ops
+        flat = [Tensor(t._value, t._dtype) for t in flat]
+    else:
+        with tapes_paused():
+            flat = [array_ops.identity(t) for t in flat]
     reads = [v._read() for v in variables]
     prim = CUSTOM_GRADIENT if len(flat) == 1 else CUSTOM_GRADIENT_MULTI
     record(prim, tuple(inputs + reads), tuple(flat),
