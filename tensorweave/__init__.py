@@ -60,8 +60,17 @@ from tensorweave import config, random
 from tensorweave.framework.device import DeviceSpec, device
 # -- end random and config --
 
-# -- function (function/) --
+# -- tensor_array (ops/tensor_array_ops.py) --
+from tensorweave.ops.tensor_array_ops import TensorArray, TensorArraySpec
+# -- end tensor_array --
+
+# -- function (function/, ops/control_flow_ops.py) --
 from tensorweave.function.def_function import function
+from tensorweave.ops.control_flow_ops import case, cond, switch_case, while_loop
 # -- end function --
+
+# -- autograph (autograph/) --
+from tensorweave import autograph
+# -- end autograph --
 
 __version__ = "0.1.0"

@@ -35,6 +35,22 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
+def add_gradients(a: Tensor, b: Tensor) -> Tensor:
+    """The sum of two gradients of one tensor (of a TensorArray's handle too)."""
+    if a._dtype is dtypes.variant:
+        from tensorweave.ops import tensor_array_ops
+        return tensor_array_ops.add_gradients(a, b)
+    return math_ops.add(a, b)
+
+
+def zeros_gradient(t) -> Tensor:
+    """A zero gradient for `t` (an empty gradient list for a TensorArray's handle)."""
+    if t.dtype is dtypes.variant:
+        from tensorweave.ops import tensor_array_ops
+        return tensor_array_ops.zeros_like(t)
+    return array_ops.zeros_like(t)
+
+
 def _differentiable(dtype: dtypes.DType) -> bool:
     # variant: containers of tensors (TensorArray) carry gradients of their elements
     return dtype.is_floating or dtype.is_complex or dtype is dtypes.variant
@@ -197,10 +213,10 @@ class GradientTape:
             if isinstance(target, Variable):  # a variable target is its own source
                 key = target._id
                 previous = variable_grads.get(key)
-                variable_grads[key] = grad if previous is None else math_ops.add(previous, grad)
+                variable_grads[key] = grad if previous is None else add_gradients(previous, grad)
             elif id(target) in self._ids or any(s is target for s in sources):
                 key = id(target)
-                grads[key] = grad if key not in grads else math_ops.add(grads[key], grad)
+                grads[key] = grad if key not in grads else add_gradients(grads[key], grad)
         ids = self._ids
         records = self._records
         for index in range(len(records) - 1, -1, -1):
@@ -210,7 +226,7 @@ class GradientTape:
                 if grad is not None:
                     key = rec.variable._id
                     previous = variable_grads.get(key)
-                    variable_grads[key] = grad if previous is None else math_ops.add(previous, grad)
+                    variable_grads[key] = grad if previous is None else add_gradients(previous, grad)
                 continue
             outs = rec.outputs
             if not rec.prim.multi_output:
@@ -221,7 +237,7 @@ class GradientTape:
                 dys = [grads.get(id(o)) for o in outs]
                 if all(g is None for g in dys):
                     continue
-                dy = tuple(g if g is not None else array_ops.zeros_like(o) for g, o in zip(dys, outs))
+                dy = tuple(g if g is not None else zeros_gradient(o) for g, o in zip(dys, outs))
             rec.needs = tuple([id(t) in ids for t in rec.inputs])
             in_grads = rec.prim.grad(rec, dy)
             if isinstance(in_grads, Tensor) or in_grads is None:
@@ -233,7 +249,7 @@ class GradientTape:
                 if key not in ids:
                     continue
                 previous = grads.get(key)
-                grads[key] = grad if previous is None else math_ops.add(previous, grad)
+                grads[key] = grad if previous is None else add_gradients(previous, grad)
         results = []
         for source in sources:
             if isinstance(source, Variable):
@@ -271,7 +287,7 @@ class GradientTape:
             seeds.append(g)
         results = self._backprop(seeded, seeds, flat_sources)
         if unconnected is UnconnectedGradients.ZERO:
-            results = [array_ops.zeros_like(s) if g is None else g
+            results = [zeros_gradient(s) if g is None else g
                        for s, g in zip(flat_sources, results)]
         self._release()
         return nest.pack_sequence_as(sources, results)

@@ -21,5 +21,13 @@ class VariantValue:
     def __init__(self, payload):
         self.payload = payload
 
+    def zeros_like(self) -> "VariantValue":
+        """The zero of a gradient of this value (the payload says what that is)."""
+        return VariantValue(self.payload.zeros_like())
+
+    def __add__(self, other: "VariantValue") -> "VariantValue":
+        """Accumulates gradients held in variants (the payload says how)."""
+        return VariantValue(self.payload + other.payload)
+
     def __repr__(self):
         return f"<VariantValue {type(self.payload).__name__}>"

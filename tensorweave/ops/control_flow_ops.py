@@ -24,7 +24,8 @@ from tensorweave.framework.op_registry import execute, primitive
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_shape import as_shape
 from tensorweave.framework.tensor_spec import TensorSpec
-from tensorweave.ops import array_ops, math_ops
+from tensorweave.framework.variant import VariantValue
+from tensorweave.ops import math_ops
 from tensorweave.util import nest
 
 
@@ -36,6 +37,11 @@ def _ir():
 def _run(graph, arrays) -> list:
     from tensorweave.function.concrete_function import executable
     return executable(graph)(*arrays)
+
+
+def zeros_gradient(t):
+    from tensorweave.autodiff.tape import zeros_gradient as zeros
+    return zeros(t)
 
 
 def _differentiable(dtype) -> bool:
@@ -129,8 +135,7 @@ def _if_grad(op, dys):
             grads = _gradient_of(graph, captured[start:stop], dys)
             full = [None] * len(captured)
             full[start:stop] = grads
-            return [array_ops.zeros_like(captured[i]) if full[i] is None else full[i]
-                    for i in diff]
+            return [zeros_gradient(captured[i]) if full[i] is None else full[i] for i in diff]
         return gradients
 
     grads = cond(pred, branch(then_graph, 0, n_then), branch(else_graph, n_then, len(captured)))
@@ -222,8 +227,7 @@ def _body_gradient_graph(body_graph, n_vars: int):
         inputs = [graph.placeholder(TensorSpec(t.shape, t.dtype)) for t in body_graph.inputs]
         dys = [graph.placeholder(TensorSpec(t.shape, t.dtype)) for t in body_graph.outputs]
         grads = _gradient_of(body_graph, inputs, dys)
-        outs = [graph.own(array_ops.zeros_like(t) if g is None else g)
-                for t, g in zip(inputs, grads)]
+        outs = [graph.own(zeros_gradient(t) if g is None else g) for t, g in zip(inputs, grads)]
     graph.outputs = outs
     return graph
 
@@ -236,13 +240,14 @@ def _while_grad_forward(*inputs, cond_graph, body_graph, grad_graph, n_vars, n_c
     history: list = []
     _loop(cond_graph, body_graph, n_vars, n_cond, forward_inputs, max_iter, history)
     body_caps = list(forward_inputs[n_vars + n_cond:])
-    cap_grads = [np.zeros_like(c) for c in body_caps]
+    cap_grads = [c.zeros_like() if isinstance(c, VariantValue) else np.zeros_like(c)
+                 for c in body_caps]
     for values in reversed(history):
         grads = _run(grad_graph, list(values) + body_caps + dys)
         dys = list(grads[:n_vars])
         for i, g in enumerate(grads[n_vars:]):
             cap_grads[i] = cap_grads[i] + g
-    return tuple(dys) + tuple(np.asarray(g, dtype=np.asarray(c).dtype)
+    return tuple(dys) + tuple(g if isinstance(g, VariantValue) else np.asarray(g, dtype=c.dtype)
                               for g, c in zip(cap_grads, body_caps))
 
 
@@ -264,7 +269,7 @@ def _while_grad(op, dys):
     grad_graph = body_graph.derived.get("gradient")
     if grad_graph is None:
         grad_graph = body_graph.derived["gradient"] = _body_gradient_graph(body_graph, n_vars)
-    dys = [array_ops.zeros_like(o) if g is None else g for o, g in zip(op.outputs, dys)]
+    dys = [zeros_gradient(o) if g is None else g for o, g in zip(op.outputs, dys)]
     grads = execute(WHILE_GRAD, tuple(op.inputs) + tuple(dys), {
         "cond_graph": attrs["cond_graph"], "body_graph": attrs["body_graph"],
         "grad_graph": grad_graph, "n_vars": n_vars, "n_cond": n_cond,
