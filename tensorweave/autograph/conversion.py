@@ -1,0 +1,235 @@
+"""Converting Python functions with AutoGraph: source -> transformed AST -> a new function object.
+
+The converted function shares the original's globals (later module changes are seen), closure
+cells (`nonlocal` state is shared), defaults and attributes. The runtime is reachable as `ag__`
+through one more closure cell, so the user's module is not touched: the transformed `def` is
+compiled inside `def __ag_factory(ag__, <free variables>)` and its code object is then bound to
+the original cells. Transformed code is cached per code object, converted functions per function.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import logging
+import sys
+import sysconfig
+import textwrap
+import types
+import weakref
+
+from tensorweave.autograph import operators, transformer
+
+_logger = logging.getLogger("tensorflow")
+
+_NOT_CONVERTED = object()
+_code_cache: dict = {}  # original code object -> (converted code, source text) or _NOT_CONVERTED
+_function_cache = weakref.WeakKeyDictionary()  # original function -> converted function
+_converted_codes: set = set()  # every code object compiled from transformed source
+_verbosity = [0]
+
+_LIBRARIES = frozenset({"tensorweave", "numpy", "scipy", "pandas", "tensorflow", "keras",
+                        "pytest", "_pytest", "pluggy", "h5py", "google", "absl"})
+_LIBRARY_DIRS = tuple(p for p in {sysconfig.get_paths().get(k) for k in
+                                  ("stdlib", "platstdlib", "purelib", "platlib")} if p)
+_UNSUPPORTED_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+class ConversionError(Exception):
+    """The source of a function could not be converted."""
+
+
+def do_not_convert(func=None):
+    """Marks `func` to be called as it is by converted code (tf.autograph.experimental)."""
+    if func is None:
+        return do_not_convert
+    try:
+        func.__ag_do_not_convert__ = True
+        return func
+    except (AttributeError, TypeError):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+        wrapper.__ag_do_not_convert__ = True
+        return wrapper
+
+
+def _is_library(func) -> bool:
+    module = getattr(func, "__module__", None) or ""
+    top = module.split(".")[0]
+    if top in _LIBRARIES or top in sys.stdlib_module_names:
+        return True
+    code = getattr(func, "__code__", None)
+    filename = code.co_filename if code is not None else ""
+    return bool(filename) and filename.startswith(_LIBRARY_DIRS) and "site-packages" in filename
+
+
+def should_convert(func) -> bool:
+    """Whether converted code converts `func` (a plain function) before calling it."""
+    if getattr(func, "__ag_do_not_convert__", False):
+        return False
+    code = getattr(func, "__code__", None)
+    if code is None or code in _converted_codes or code.co_flags & _UNSUPPORTED_FLAGS:
+        return False
+    if func.__name__ == "<lambda>":
+        return False
+    return not _is_library(func)
+
+
+def callable_for(f):
+    """What `ag__.converted_call` calls for `f`: its converted version, or `f` itself."""
+    if isinstance(f, types.FunctionType):
+        return convert(f) if should_convert(f) else f
+    if isinstance(f, types.MethodType):
+        func = f.__func__
+        if isinstance(func, types.FunctionType) and should_convert(func):
+            return types.MethodType(convert(func), f.__self__)
+        return f
+    if isinstance(f, functools.partial):
+        inner = callable_for(f.func)
+        return f if inner is f.func else functools.partial(inner, *f.args, **f.keywords)
+    if isinstance(f, (type, types.BuiltinFunctionType, types.BuiltinMethodType)):
+        return f
+    call = getattr(type(f), "__call__", None)
+    if isinstance(call, types.FunctionType) and should_convert(call) \
+            and not getattr(f, "__ag_do_not_convert__", False):
+        return types.MethodType(convert(call), f)
+    return f
+
+
+def convert(func):
+    """The AutoGraph-converted version of `func`, or `func` when it cannot or must not be.
+
+    Bound methods are converted as their function and bound again. A function whose source is
+    not available runs as it is, after a warning (as in TensorFlow)."""
+    if isinstance(func, types.MethodType):
+        inner = convert(func.__func__)
+        return func if inner is func.__func__ else types.MethodType(inner, func.__self__)
+    if not isinstance(func, types.FunctionType) or not should_convert(func):
+        return func
+    converted = _function_cache.get(func)
+    if converted is not None:
+        return converted
+    entry = _code_entry(func)
+    if entry is _NOT_CONVERTED:
+        return func
+    converted = _instantiate(func, entry[0])
+    _function_cache[func] = converted
+    return converted
+
+
+def to_source(func) -> str:
+    """The transformed source of `func` (raises ConversionError when it cannot be converted)."""
+    if isinstance(func, types.MethodType):
+        func = func.__func__
+    if not isinstance(func, types.FunctionType):
+        raise ConversionError(f"{func!r} is not a Python function")
+    entry = _code_cache.get(func.__code__)
+    if entry is None or entry is _NOT_CONVERTED:
+        entry = _transform(func)
+        _code_cache[func.__code__] = entry
+    return entry[1]
+
+
+def _code_entry(func):
+    code = func.__code__
+    entry = _code_cache.get(code)
+    if entry is None:
+        try:
+            entry = _transform(func)
+        except Exception as exc:  # noqa: BLE001 - any failure: run the function unconverted
+            _logger.warning(
+                "AutoGraph could not transform %s and will run it as-is.\nCause: %s\nTo silence "
+                "this warning, decorate the function with "
+                "@tf.autograph.experimental.do_not_convert", func, exc)
+            entry = _NOT_CONVERTED
+        _code_cache[code] = entry
+    return entry
+
+
+def _parse(func):
+    """The `def` of `func` from its source file, with line numbers as in the file."""
+    code = func.__code__
+    try:
+        source = inspect.getsource(code)
+    except (OSError, TypeError) as exc:
+        raise ConversionError("could not get source code") from exc
+    offset = code.co_firstlineno - 1
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        try:  # an indented block whose dedent failed (a string less indented than the code)
+            tree = ast.parse("if 1:\n" + source)
+            tree.body = tree.body[0].body
+            offset -= 1
+        except SyntaxError as exc:
+            raise ConversionError(f"could not parse the source code: {exc}") from exc
+    nodes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == code.co_name]
+    if not nodes:
+        raise ConversionError(f"could not find the definition of {code.co_name} in its source")
+    fdef = nodes[0]
+    ast.increment_lineno(fdef, offset)
+    return fdef
+
+
+def _transform(func):
+    code = func.__code__
+    fdef = _parse(func)
+    freevars = code.co_freevars
+    converted = transformer.transform_function(fdef, freevars)
+    source = ast.unparse(converted) + "\n"
+    factory = ast.FunctionDef(
+        name="__ag_factory",
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in
+                                                 (transformer.AG,) + tuple(freevars)],
+                           vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[converted, ast.Return(value=ast.Name(id=converted.name, ctx=ast.Load()))],
+        decorator_list=[], returns=None, type_comment=None)
+    if hasattr(ast, "TypeVar"):
+        factory.type_params = []
+    ast.copy_location(factory, converted)
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    compiled = compile(module, code.co_filename, "exec", dont_inherit=True)
+    factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    inner = next(c for c in factory_code.co_consts
+                 if isinstance(c, types.CodeType) and c.co_name == code.co_name)
+    _remember_codes(inner)
+    return inner, source
+
+
+def _remember_codes(code) -> None:
+    _converted_codes.add(code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _remember_codes(const)
+
+
+def _instantiate(func, code):
+    original = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    cells = []
+    for name in code.co_freevars:
+        if name == transformer.AG:
+            cells.append(types.CellType(operators))
+        else:
+            cells.append(original[name])
+    new = types.FunctionType(code, func.__globals__, func.__name__, func.__defaults__,
+                             tuple(cells) or None)
+    new.__kwdefaults__ = func.__kwdefaults__
+    new.__qualname__ = func.__qualname__
+    new.__module__ = func.__module__
+    new.__doc__ = func.__doc__
+    new.__annotations__ = func.__annotations__
+    new.__dict__.update(func.__dict__)
+    new.__ag_original__ = func
+    return new
+
+
+def set_verbosity(level, alsologtostdout=False):
+    """tf.autograph.set_verbosity: how much conversion logs (kept; conversion logs little)."""
+    _verbosity[0] = int(level)
+
+
+def trace(*args):
+    """tf.autograph.trace: prints its arguments when the code runs (at trace time in a graph)."""
+    print(*args)
