@@ -1453,7 +1453,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 
 # -- range / linspace / meshgrid ---------------------------------------------------------------
-def _range_forward(start, limit, delta, dtype):
+def _range_forward(start, limit, delta, *, dtype):
+    start, limit, delta = (np.asarray(v).item() for v in (start, limit, delta))
     np_dtype = dtype.as_numpy_dtype
     if delta == 0:
         raise op_error(InvalidArgumentError, "Range", f"Requires delta != 0: {delta}")
@@ -1473,8 +1474,11 @@ def _range_forward(start, limit, delta, dtype):
     return start + np.arange(size).astype(np_dtype) * delta
 
 
-def _range_abstract(start, limit, delta, dtype):
-    return TensorSpec([_range_forward(start, limit, delta, dtype).shape[0]], dtype)
+def _range_abstract(start, limit, delta, *, dtype):
+    if start.value is None or limit.value is None or delta.value is None:
+        return TensorSpec([None], dtype)  # bounds known when the graph runs
+    return TensorSpec([_range_forward(start.value, limit.value, delta.value, dtype=dtype)
+                       .shape[0]], dtype)
 
 
 RANGE = primitive("Range", _range_forward, None, _range_abstract)
@@ -1506,8 +1510,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
                           "int32, int64, uint16, uint32, uint64")
     if dtype not in _RANGE_ORDER:  # declared for Range, but no CPU kernel
         raise _no_kernel("Range", dtype)
-    start, limit, delta = (v.numpy().item() for v in values)
-    return execute(RANGE, (), {"start": start, "limit": limit, "delta": delta, "dtype": dtype})
+    return execute(RANGE, tuple(values), {"dtype": dtype})
 
 
 def _linspace_forward(start, stop, num, axis):
