@@ -401,6 +401,10 @@ class FuncGraph:
         """The output specs with values, when the inputs are small known values."""
         if sum(int(np.size(s.value)) for s in specs) > FOLD_LIMIT:
             return out_specs
+        for spec in out_specs:  # a small input may make a big output (fill, a TensorArray...)
+            dims = spec.shape.as_list() if spec.shape.rank is not None else [None]
+            if None in dims or int(np.prod(dims)) > FOLD_LIMIT:
+                return out_specs
         try:
             values = prim.forward(*[s.value for s in specs], **attrs)
         except Exception:  # the error is the running graph's to raise, with its node named
