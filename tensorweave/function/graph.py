@@ -183,6 +183,12 @@ class SymbolicTensor(Tensor):
         return format(str(self), spec)
 
 
+def _stateful(prim: Primitive, attrs: dict) -> bool:
+    """A stateful primitive, or one holding a subgraph with a stateful node (an If, a While)."""
+    return prim.stateful or any(isinstance(v, FuncGraph) and v.is_stateful
+                                for v in attrs.values())
+
+
 def is_symbolic(value) -> bool:
     """True for a tensor of a graph being traced (or traced earlier)."""
     return isinstance(value, SymbolicTensor)
@@ -202,11 +208,7 @@ class Node(OpRecord):
     def stateful(self) -> bool:
         """Whether the node reads or changes state, or its output is not a function of its inputs:
         passes neither fold, merge nor prune it (unless, for a pure read, nothing uses it)."""
-        prim = self.prim
-        if prim.stateful:
-            return True
-        subgraphs = [v for v in self.attrs.values() if isinstance(v, FuncGraph)]
-        return any(g.is_stateful for g in subgraphs)
+        return _stateful(self.prim, self.attrs)
 
     def __repr__(self):
         return f"<tf.Operation '{self.name}' type={self.type}>"
@@ -388,7 +390,7 @@ class FuncGraph:
         specs = tuple([t._spec for t in inputs])
         out = prim.abstract(*specs, **attrs)
         out_specs = out if prim.multi_output else (out,)
-        if not prim.stateful and inputs and all(s.value is not None for s in specs):
+        if inputs and all(s.value is not None for s in specs) and not _stateful(prim, attrs):
             out_specs = self._fold(prim, specs, attrs, out_specs)
         node = self._new_node(prim, inputs, attrs, out_specs)
         if state.tapes:
