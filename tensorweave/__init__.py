@@ -69,6 +69,11 @@ from tensorweave.function.def_function import function
 from tensorweave.ops.control_flow_ops import case, cond, switch_case, while_loop
 # -- end function --
 
+# -- script (ops/script_ops.py, ops/logging_ops.py) --
+from tensorweave.ops.logging_ops import print
+from tensorweave.ops.script_ops import numpy_function, py_function
+# -- end script --
+
 # -- autograph (autograph/) --
 from tensorweave import autograph
 # -- end autograph --

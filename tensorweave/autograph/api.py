@@ -12,7 +12,7 @@ class Feature(enum.Enum):
 
     ALL = "ALL"
     AUTO_CONTROL_DEPS = "AUTO_CONTROL_DEPS"
-    ASSERT_STATEMENTS = "ASSERTS"
+    ASSERT_STATEMENTS = "ASSERT_STATEMENTS"
     BUILTIN_FUNCTIONS = "BUILTIN_FUNCTIONS"
     EQUALITY_OPERATORS = "EQUALITY_OPERATORS"
     LISTS = "LISTS"
@@ -39,5 +39,12 @@ def to_code(entity, recursive=True, experimental_optional_features=None) -> str:
 
 def set_loop_options(parallel_iterations=None, swap_memory=None, maximum_iterations=None,
                      shape_invariants=None):
-    """tf.autograph.experimental.set_loop_options: these options only tune TensorFlow's own loop
-    implementation; here the call is accepted and has no effect."""
+    """tf.autograph.experimental.set_loop_options: options of the loop whose body calls it.
+
+    AutoGraph lifts the call out of the loop body and evaluates it before the loop;
+    `shape_invariants` is a list of (loop variable, shape) pairs and `maximum_iterations` bounds
+    a graph loop (both as in tf.while_loop). Returns the options given (TensorFlow returns None).
+    """
+    given = {"parallel_iterations": parallel_iterations, "swap_memory": swap_memory,
+             "maximum_iterations": maximum_iterations, "shape_invariants": shape_invariants}
+    return {k: v for k, v in given.items() if v is not None}

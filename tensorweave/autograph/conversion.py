@@ -12,7 +12,6 @@ import ast
 import functools
 import inspect
 import logging
-import sys
 import sysconfig
 import textwrap
 import types
@@ -55,13 +54,13 @@ def do_not_convert(func=None):
 
 
 def _is_library(func) -> bool:
+    """Whether `func` belongs to tensorweave, NumPy, the standard library or an installed package
+    (called as it is) rather than to the user's code (converted)."""
     module = getattr(func, "__module__", None) or ""
-    top = module.split(".")[0]
-    if top in _LIBRARIES or top in sys.stdlib_module_names:
+    if module.split(".")[0] in _LIBRARIES:
         return True
     code = getattr(func, "__code__", None)
-    filename = code.co_filename if code is not None else ""
-    return bool(filename) and filename.startswith(_LIBRARY_DIRS) and "site-packages" in filename
+    return code is not None and code.co_filename.startswith(_LIBRARY_DIRS)
 
 
 def should_convert(func) -> bool:
@@ -70,8 +69,6 @@ def should_convert(func) -> bool:
         return False
     code = getattr(func, "__code__", None)
     if code is None or code in _converted_codes or code.co_flags & _UNSUPPORTED_FLAGS:
-        return False
-    if func.__name__ == "<lambda>":
         return False
     return not _is_library(func)
 
@@ -164,12 +161,42 @@ def _parse(func):
             offset -= 1
         except SyntaxError as exc:
             raise ConversionError(f"could not parse the source code: {exc}") from exc
-    nodes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == code.co_name]
-    if not nodes:
-        raise ConversionError(f"could not find the definition of {code.co_name} in its source")
-    fdef = nodes[0]
+    if code.co_name == "<lambda>":
+        fdef = _lambda_def(tree, code)
+    else:
+        nodes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == code.co_name]
+        if not nodes:
+            raise ConversionError(f"could not find the definition of {code.co_name} in its source")
+        fdef = nodes[0]
     ast.increment_lineno(fdef, offset)
     return fdef
+
+
+_LAMBDA_NAME = "ag__lambda"
+
+
+def _lambda_def(tree, code):
+    """The lambda of `code` (on the first line of `tree`) as `def ag__lambda(...): return ...`."""
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
+                              + bool(code.co_flags & inspect.CO_VARARGS)
+                              + bool(code.co_flags & inspect.CO_VARKEYWORDS)]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.lineno == 1:
+            a = node.args
+            names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+            names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+            if sorted(names) == sorted(params):
+                found.append(node)
+    if len({ast.dump(n) for n in found}) != 1:
+        raise ConversionError("could not identify the lambda in its source line")
+    node = found[0]
+    fdef = ast.FunctionDef(name=_LAMBDA_NAME, args=node.args,
+                           body=[ast.copy_location(ast.Return(value=node.body), node.body)],
+                           decorator_list=[], returns=None, type_comment=None)
+    if hasattr(ast, "TypeVar"):
+        fdef.type_params = []
+    return ast.copy_location(fdef, node)
 
 
 def _transform(func):
@@ -193,7 +220,7 @@ def _transform(func):
     compiled = compile(module, code.co_filename, "exec", dont_inherit=True)
     factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in factory_code.co_consts
-                 if isinstance(c, types.CodeType) and c.co_name == code.co_name)
+                 if isinstance(c, types.CodeType) and c.co_name == converted.name)
     _remember_codes(inner)
     return inner, source
 

@@ -181,7 +181,14 @@ class _Swap(Exception):
 
 
 _UNDEF, _NO_RETURN, _VALUE = "undefined", "no return", "value"
-_LABELS = ("main", "else")
+
+
+def _flat(value) -> list:
+    return nest.flatten(value, expand_composites=True)
+
+
+def _pack(template, leaves):
+    return nest.pack_sequence_as(template, list(leaves), expand_composites=True)
 
 
 def _kind(value) -> str:
@@ -195,7 +202,7 @@ def _kind(value) -> str:
 def _to_tensors(value):
     from tensorweave.framework.convert import convert_to_tensor
     return [leaf if isinstance(leaf, Tensor) else convert_to_tensor(leaf)
-            for leaf in nest.flatten(value)]
+            for leaf in _flat(value)]
 
 
 def _dummy():
@@ -235,11 +242,11 @@ def _tf_if(cond, body, orelse, get_state, set_state, names, outputs, opts):
                 fn()
                 values = get_state()
                 values = [values[i] for i in index]
-                first = not traced
+                first = len(traced) % 2 == 0  # cond may trace the pair of branches again
                 traced.append((label, values))
                 if first:
                     return _first_branch_outputs(values, label, swapped, returns_later, outputs)
-                return _second_branch_outputs(traced, returns_later, outputs)
+                return _second_branch_outputs(traced[-2:], returns_later, outputs)
             return run
 
         from tensorweave.ops import math_ops
@@ -257,11 +264,11 @@ def _tf_if(cond, body, orelse, get_state, set_state, names, outputs, opts):
     flat = list(result) if isinstance(result, (list, tuple)) else [result]
     final = list(init)
     position = 0
-    (_, first), (_, second) = traced
+    (_, first), (_, second) = traced[-2:]
     for k, i in enumerate(index):
         a, b = first[k], second[k]
         ka, kb = _kind(a), _kind(b)
-        count = 1 if _VALUE not in (ka, kb) else len(nest.flatten(a if ka == _VALUE else b))
+        count = 1 if _VALUE not in (ka, kb) else len(_flat(a if ka == _VALUE else b))
         leaves = flat[position:position + count]
         position += count
         if ka == kb == _UNDEF:
@@ -271,7 +278,7 @@ def _tf_if(cond, body, orelse, get_state, set_state, names, outputs, opts):
         elif _same_python_value(a, b):
             final[i] = a
         else:
-            final[i] = nest.pack_sequence_as(a if ka == _VALUE else b, leaves)
+            final[i] = _pack(a if ka == _VALUE else b, leaves)
     set_state(tuple(final))
 
 
@@ -290,7 +297,7 @@ def _first_branch_outputs(values, label, swapped, returns_later, outputs):
 
 
 def _check_not_none(name, value, label):
-    if any(leaf is None for leaf in nest.flatten(value)):
+    if any(leaf is None for leaf in _flat(value)):
         raise ValueError(f"'{name}' is None at the end of the {label} branch.")
 
 
@@ -307,14 +314,15 @@ def _second_branch_outputs(traced, returns_later, outputs):
             continue
         if ka == _NO_RETURN:  # the first has no return, the second has: not placeholder-able
             raise ValueError(f"the {label_a} branch must also have a return statement.")
-        _check_not_none(name, b, label_b) if kb == _VALUE else None
+        if kb == _VALUE:
+            _check_not_none(name, b, label_b)
         first_leaves = _to_tensors(a)
         if kb == _NO_RETURN:
             if not returns_later:
                 raise ValueError(f"the {label_b} branch must also have a return statement.")
             flat.extend(_placeholder_like(t.shape, t.dtype) for t in first_leaves)
             continue
-        if nest.is_nested(a) != nest.is_nested(b) or len(nest.flatten(a)) != len(nest.flatten(b)):
+        if nest.is_nested(a) != nest.is_nested(b) or len(_flat(a)) != len(_flat(b)):
             raise ValueError(f"'{name}' must have the same nested structure in the main and else "
                              f"branches")
         second_leaves = _to_tensors(b)
@@ -448,16 +456,20 @@ def _tf_loop(cond, step, extra_init, dry_body, extra_test, get_state, set_state,
     from tensorweave.ops import math_ops
     init = _defined_loop_init(get_state(), names, dry_body, get_state, set_state, opts)
     structure = list(init)
-    flat_init = []
+    options = opts.get("loop_options") or {}
+    invariant_of = {id(t): shape for t, shape in options.get("shape_invariants", ())}
+    flat_init, invariants = [], []
     for name, value in zip(names, init):
+        leaves = _flat(value)
         flat_init.extend(_to_tensors(value))
+        invariants.extend(_invariant(invariant_of.get(id(leaf))) for leaf in leaves)
     n_extra = len(extra_init)
 
     def unpack(flat):
         values, position = [], 0
         for template in structure:
-            count = len(nest.flatten(template))
-            values.append(nest.pack_sequence_as(template, list(flat[position:position + count])))
+            count = len(_flat(template))
+            values.append(_pack(template, list(flat[position:position + count])))
             position += count
         return tuple(values)
 
@@ -478,33 +490,57 @@ def _tf_loop(cond, step, extra_init, dry_body, extra_test, get_state, set_state,
         for name, before, after in zip(names, structure, new):
             if _kind(after) != _VALUE or after is None:
                 raise ValueError(f"'{name}' must be defined before the loop")
-            before_leaves = flat_init[position:position + len(nest.flatten(before))]
-            position += len(before_leaves)
-            if len(nest.flatten(after)) != len(before_leaves):
+            count = len(_flat(before))
+            before_leaves = flat_init[position:position + count]
+            shapes = invariants[position:position + count]
+            position += count
+            if len(_flat(after)) != count:
                 raise ValueError(f"'{name}' must have the same nested structure before the loop "
                                  f"and after one iteration")
-            flat.extend(_loop_leaf(name, b, a, opts)
-                        for b, a in zip(before_leaves, nest.flatten(after)))
+            flat.extend(_loop_leaf(name, b, a, shape)
+                        for b, a, shape in zip(before_leaves, _flat(after), shapes))
         return tuple(extra) + tuple(flat)
 
     kwargs = {}
-    if opts.get("maximum_iterations") is not None:
-        kwargs["maximum_iterations"] = opts["maximum_iterations"]
+    if options.get("maximum_iterations") is not None:
+        kwargs["maximum_iterations"] = options["maximum_iterations"]
+    if any(shape is not None for shape in invariants):
+        kwargs["shape_invariants"] = [None] * n_extra + invariants
     results = _cond_op().while_loop(cond_fn, body_fn, tuple(extra_init) + tuple(flat_init),
                                     **kwargs)
     results = list(results) if isinstance(results, (list, tuple)) else [results]
     set_state(unpack(results[n_extra:]))
 
 
-def _loop_leaf(name, before, after, opts):
+def _invariant(shape):
+    if shape is None:
+        return None
+    from tensorweave.framework.tensor_shape import TensorShape
+    return shape if isinstance(shape, TensorShape) else TensorShape(shape)
+
+
+def _at_least_as_specific(shape, than) -> bool:
+    """Whether every dimension `than` knows, `shape` knows with the same size."""
+    if than.rank is None:
+        return True
+    if shape.rank != than.rank:
+        return False
+    return all(b is None or a == b for a, b in zip(shape.as_list(), than.as_list()))
+
+
+def _loop_leaf(name, before, after, invariant):
     from tensorweave.framework.convert import convert_to_tensor
     if not isinstance(after, Tensor):
         after = convert_to_tensor(after, dtype_hint=before.dtype)
     if after.dtype != before.dtype:
         raise TypeError(f"'{name}' has dtype {before.dtype.name} before the loop, but dtype "
                         f"{after.dtype.name} after one iteration")
-    if not after.shape.is_compatible_with(before.shape) or (
-            before.shape.rank is not None and after.shape.rank is None):
+    if invariant is not None:
+        if not _at_least_as_specific(after.shape, invariant):
+            raise ValueError(f"'{name}' has shape {_shape_text(after.shape)} after one "
+                             f"iteration, which does not conform with the shape invariant "
+                             f"{_shape_text(invariant)}.")
+    elif not _at_least_as_specific(after.shape, before.shape):
         raise ValueError(f"'{name}' has shape {_shape_text(before.shape)} before the loop, but "
                          f"shape {_shape_text(after.shape)} after one iteration. Use "
                          f"tf.autograph.experimental.set_loop_options to set shape invariants.")
@@ -553,7 +589,7 @@ def _defined_loop_init(init, names, dry_body, get_state, set_state, opts):
                 message += (f"\nNote: AutoGraph tried to define it automatically, but ran into a "
                             f"{type(error).__name__}: {error}")
             raise ValueError(message)
-        values[i] = nest.pack_sequence_as(value, [
+        values[i] = _pack(value, [
             _placeholder_like(t.shape, t.dtype) for t in _to_tensors_in(scratch, value)])
     return tuple(values)
 

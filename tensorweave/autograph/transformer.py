@@ -1,4 +1,5 @@
-"""The AutoGraph source rewrite: Python control flow into calls of the `ag__` runtime (operators.py).
+"""The AutoGraph source rewrite: Python control flow into calls of the `ag__` runtime
+(operators.py).
 
 `transform_function(fdef, freevars)` rewrites one parsed `def` (and every `def` nested in it) in
 these passes, each a plain AST rewrite:
@@ -223,7 +224,8 @@ class _CallRewriter(ast.NodeTransformer):
             return node
         args = ast.Tuple(elts=node.args, ctx=ast.Load())
         if node.keywords:
-            kwargs = ast.Dict(keys=[None if k.arg is None else _const(k.arg) for k in node.keywords],
+            kwargs = ast.Dict(keys=[None if k.arg is None else _const(k.arg)
+                                    for k in node.keywords],
                               values=[k.value for k in node.keywords])
         else:
             kwargs = _const(None)
@@ -367,18 +369,17 @@ class _FlagLowering:
                     *[_not(_load(f)) for f in stop_flags], s.test])
         else:
             s._ag_extra_test = _none_of(stop_flags) if stop_flags else None
-        after = []
+        after, f = [], set()
         if s.orelse:
             orelse, f = self.block(s.orelse, outer, cont)
-            outer_flags |= f
-            if inner.break_name:
-                after.append(_located(ast.If(test=_not(_load(inner.break_name)), body=orelse,
+            if stop_flags:  # the else clause runs when the loop ends without break or return
+                after.append(_located(ast.If(test=_none_of(stop_flags), body=orelse,
                                              orelse=[]), s.orelse[0]))
                 after[-1]._ag_cont_returns = cont and self._returns(f)
             else:
                 after.extend(orelse)
             s.orelse = []
-        return _located(before, s) + [s] + after, outer_flags
+        return _located(before, s) + [s] + after, outer_flags | f
 
 
 # -- pass 3: boolean operators and conditional expressions -------------------------------------
@@ -605,6 +606,9 @@ class _ControlFlow:
         return [s]
 
     def if_stmt(self, s, defined, maybe) -> list:
+        in_test = assigned_names([s.test])  # walrus targets: bound where the test runs
+        defined.update(in_test)
+        maybe.update(in_test)
         modified = assigned_names(s.body + s.orelse)
         live_out = s._live_out | self.closure_reads
         wanted = live_out | s._live_body | s._live_else
@@ -616,8 +620,8 @@ class _ControlFlow:
         body = self.block(s.body, set(d_in), set(m_in))
         orelse = self.block(s.orelse, set(d_in), set(m_in))
         get_fn, set_fn = self._state_fns(shared)
-        body_fn = _def(body_name, self._decls(shared) + body)
-        else_fn = _def(else_name, self._decls(shared) + orelse)
+        body_fn = _def(body_name, self._decls(shared) + (body or [ast.Pass()]))
+        else_fn = _def(else_name, self._decls(shared) + (orelse or [ast.Pass()]))
         args = [s.test, _load(body_name), _load(else_name), _load(get_fn.name),
                 _load(set_fn.name), _str_tuple(shared), _str_tuple(outputs)]
         if getattr(s, "_ag_cont_returns", False):
@@ -627,8 +631,27 @@ class _ControlFlow:
         maybe.update(shared)
         return _located(inits + [get_fn, set_fn, body_fn, else_fn, call], s)
 
+    @staticmethod
+    def _take_loop_options(s):
+        """Removes `tf.autograph.experimental.set_loop_options(...)` statements from the top of the
+        loop body; their call (which returns the options) is evaluated before the loop instead."""
+        found = None
+        kept = []
+        for stmt in s.body:
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            target = call.args[0] if isinstance(call, ast.Call) and call.args and isinstance(
+                call.func, ast.Attribute) and call.func.attr == "converted_call" else None
+            name = getattr(target, "attr", None) or getattr(target, "id", None)
+            if name == "set_loop_options":
+                found = call
+                continue
+            kept.append(stmt)
+        s.body = kept or [ast.Pass()]
+        return found
+
     def _loop_parts(self, s, defined, maybe):
-        modified = assigned_names(s.body + ([s.target] if isinstance(s, ast.For) else []))
+        loop_options = self._take_loop_options(s)
+        modified = assigned_names(s.body + ([s.target] if isinstance(s, ast.For) else [s.test]))
         carried = [n for n in modified if n in s._live_head or n in self.closure_reads]
         inits = self._inits(carried, defined, maybe)
         d_in, m_in = self._scope_sets(defined, maybe, carried, modified)
@@ -636,18 +659,23 @@ class _ControlFlow:
         opts = {}
         if getattr(s, "_ag_cont_returns", False):
             opts["returns_later"] = True
+        if loop_options is not None:
+            opts["loop_options"] = loop_options
         return carried, inits, d_in, m_in, get_fn, set_fn, opts
 
     @staticmethod
     def _opts(opts) -> list:
         if not opts:
             return []
-        return [ast.Dict(keys=[_const(k) for k in opts], values=[_const(v) for v in opts.values()])]
+        values = [v if isinstance(v, ast.AST) else _const(v) for v in opts.values()]
+        return [ast.Dict(keys=[_const(k) for k in opts], values=values)]
 
     def while_stmt(self, s, defined, maybe) -> list:
         carried, inits, d_in, m_in, get_fn, set_fn, opts = self._loop_parts(s, defined, maybe)
         test_name, body_name = self.names.new("loop_test"), self.names.new("loop_body")
-        test_fn = _def(test_name, [ast.Return(value=s.test)])
+        in_test = set(assigned_names([s.test]))  # walrus targets
+        test_fn = _def(test_name, self._decls([n for n in carried if n in in_test])
+                       + [ast.Return(value=s.test)])
         body_fn = _def(body_name, self._decls(carried) + self.block(s.body, d_in, m_in))
         call = ast.Expr(value=_call(_ag("while_stmt"), _load(test_name), _load(body_name),
                                     _load(get_fn.name), _load(set_fn.name), _str_tuple(carried),

@@ -236,8 +236,8 @@ class Variable:
 
     def _assign_slice(self, key, value):
         if state.graph is not None:
-            return self._graph_update("_assign_slice", (convert_to_tensor(value, dtype=self._dtype),),
-                                      key=key)
+            return self._graph_update("_assign_slice_value",
+                                      (convert_to_tensor(value, dtype=self._dtype),), key=key)
         new = self._converted(value)
         target_shape = np.shape(self._value[key])
         extra = 0  # leading 1-dims beyond the target's rank are dropped, as TensorFlow does
@@ -253,6 +253,10 @@ class Variable:
         updated[key] = new
         self._value = updated
         return self
+
+    def _assign_slice_value(self, value, key):
+        """`_assign_slice` with the value first, as a graph node calls it."""
+        return self._assign_slice(key, value)
 
     def _scatter_indices(self, indices, op_name: str) -> np.ndarray:
         indices = convert_to_tensor(indices)

@@ -113,7 +113,7 @@ class ConcreteFunction:
         for name, traced in self._bound_values.items():
             given = bound.arguments.get(name, traced)
             traced_leaves = nest.flatten(traced)
-            given_leaves = nest.flatten(given)
+            given_leaves = [given] if isinstance(traced, TensorSpec) else nest.flatten(given)
             if len(traced_leaves) != len(given_leaves):
                 raise TypeError(f"Binding inputs to tf.function failed: argument {name} has "
                                 f"structure {given}, the function was traced with {traced}")

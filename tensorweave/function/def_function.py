@@ -8,6 +8,7 @@ import weakref
 from typing import Callable, Optional
 
 from tensorweave.framework.context import state
+from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_spec import TensorSpec
 from tensorweave.framework.variables import Variable
@@ -40,6 +41,32 @@ def _unknown_dims(specs: dict) -> bool:
                for s in nest.flatten(list(specs.values())))
 
 
+def _same_structures(traced: dict, arguments: dict) -> bool:
+    if list(traced) != list(arguments):
+        return False
+    try:
+        for name, value in arguments.items():
+            nest.assert_same_structure(traced[name], value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _unknown_count(spec: TensorSpec) -> int:
+    return 1000 if spec.shape.rank is None else spec.shape.as_list().count(None)
+
+
+def _accepts(traced, value) -> bool:
+    """Whether a trace made with leaf `traced` serves an argument leaf `value`."""
+    if isinstance(traced, TensorSpec):
+        if not (signature.is_tensor_argument(value) or isinstance(value, TensorSpec)):
+            return False
+        spec = signature.spec_of(value)
+        return spec.dtype == traced.dtype and traced.shape.is_compatible_with(spec.shape) and (
+            _unknown_count(traced) >= _unknown_count(spec))
+    return signature.leaf_key(traced) == signature.leaf_key(value)
+
+
 def _concrete(arguments: dict) -> bool:
     return not any(isinstance(v, TensorSpec) for v in nest.flatten(list(arguments.values())))
 
@@ -66,6 +93,7 @@ class Function:
             input_signature)
         self._traced = None  # the function traced (converted by AutoGraph), made on first trace
         self._cache: dict = {}  # trace key -> ConcreteFunction
+        self._concretes: list = []  # every trace, for calls its signature also accepts
         self._relaxed: list = []  # (specs with unknown dims, ConcreteFunction) when retracing less
         self._tracing_count = 0
         self._variables_created = False  # after a first trace that created variables
@@ -145,8 +173,8 @@ class Function:
             value = arguments[name]
             try:
                 nest.assert_same_structure(spec, value, check_types=False)
-                leaves = [signature.convert_argument(v, s) for s, v in
-                          zip(nest.flatten(spec), nest.flatten(value))]
+                leaves = [v if isinstance(v, TensorSpec) else signature.convert_argument(v, s)
+                          for s, v in zip(nest.flatten(spec), nest.flatten(value))]
             except (ValueError, TypeError) as exc:
                 raise self._binding_error(str(exc), args, kwargs) from None
             for s, t in zip(nest.flatten(spec), leaves):
@@ -164,8 +192,6 @@ class Function:
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if state.graph is not None:  # called while another function is traced: trace inline
-            return self._traced_function()(*args, **kwargs)
         arguments = self._canonical(args, kwargs)
         if self._input_signature is not None:
             arguments = self._with_signature(arguments, args, kwargs)
@@ -186,6 +212,10 @@ class Function:
                          for n, v in arguments.items()])
         concrete = self._cache.get(key)
         if concrete is None:
+            concrete = self._general_trace_for(arguments)
+            if concrete is not None:
+                self._cache[key] = concrete
+        if concrete is None:
             specs = {name: self._spec_structure(name, value) for name, value in arguments.items()}
             if self._reduce_retracing and self._input_signature is None:
                 specs = self._relax(specs)
@@ -195,8 +225,26 @@ class Function:
             concrete = self._cache.get(exact)
             if concrete is None:
                 concrete = self._cache[exact] = self._trace(
-                    {n: signature.structure_specs(v) for n, v in arguments.items()})
+                    {n: signature.structure_specs(v) for n, v in arguments.items()}, arguments)
         return concrete
+
+    def _general_trace_for(self, arguments: dict):
+        """An existing trace whose signature accepts these arguments (the most specific one)."""
+        if self._input_signature is not None:
+            return None
+        flat = nest.flatten(list(arguments.values()))
+        best, best_unknown = None, None
+        for concrete in self._concretes:
+            if not _same_structures(concrete._bound_values, arguments):
+                continue
+            traced = nest.flatten([concrete._bound_values[n] for n in arguments])
+            if len(traced) != len(flat) or not all(
+                    _accepts(spec, value) for spec, value in zip(traced, flat)):
+                continue
+            unknown = sum(_unknown_count(s) for s in traced if isinstance(s, TensorSpec))
+            if best is None or unknown < best_unknown:
+                best, best_unknown = concrete, unknown
+        return best
 
     def _trace_or_specialize(self, specs: dict, arguments: dict):
         """A trace of `specs`; when they leave dims unknown and the function needs them while
@@ -208,7 +256,7 @@ class Function:
             return found
         first = not self._traced_once
         try:
-            concrete = self._trace(specs)
+            concrete = self._trace(specs, arguments)
         except Exception:
             if not _unknown_dims(specs) or not _concrete(arguments):
                 raise
@@ -231,8 +279,8 @@ class Function:
         for previous in self._relaxed:
             old = nest.flatten(list(previous.values()))
             if len(old) == len(flat) and all(
-                    (isinstance(a, TensorSpec) and isinstance(b, TensorSpec) and a.dtype == b.dtype
-                     and a.shape.rank == b.shape.rank) or
+                    (isinstance(a, TensorSpec) and isinstance(b, TensorSpec) and a.dtype == b.dtype)
+                    or
                     (not isinstance(a, TensorSpec) and signature.leaf_key(a) == signature.leaf_key(b))
                     for a, b in zip(old, flat)):
                 merged = [signature.relaxed(a, b) if isinstance(a, TensorSpec) else a
@@ -253,8 +301,7 @@ class Function:
         else:
             arguments = self._canonical(args, kwargs)
             if self._input_signature is not None:
-                arguments = {n: (v if isinstance(v, TensorSpec) else v)
-                             for n, v in self._with_signature(arguments, args, kwargs).items()}
+                arguments = self._with_signature(arguments, args, kwargs)
         return self._concrete_for(arguments)
 
     # -- tracing ---------------------------------------------------------------------------
@@ -264,16 +311,17 @@ class Function:
                 else self._python_function
         return self._traced
 
-    def _trace(self, specs: dict) -> ConcreteFunction:
+    def _trace(self, specs: dict, arguments: Optional[dict] = None) -> ConcreteFunction:
         first = not self._traced_once
-        concrete = self._trace_once(specs, allow_variables=first)
+        concrete = self._trace_once(specs, allow_variables=first, arguments=arguments)
         if first and self._variables_created:
             # As TensorFlow does: a first trace that created variables is traced again, now
             # without creating any, and that graph is the one kept.
             concrete = self._trace_once(specs, allow_variables=False)
         return concrete
 
-    def _trace_once(self, specs: dict, allow_variables: bool) -> ConcreteFunction:
+    def _trace_once(self, specs: dict, allow_variables: bool,
+                    arguments: Optional[dict] = None) -> ConcreteFunction:
         self._tracing_count += 1
         self._traced_once = True
         graph = graph_ir.FuncGraph(self._name)
@@ -291,6 +339,12 @@ class Function:
             with graph.as_default():
                 for name, spec in specs.items():
                     call_args[name] = self._placeholders(graph, name, spec)
+                    if arguments is not None and _concrete(arguments):
+                        # a variable's initial value may use the first call's arguments
+                        for p, v in zip(nest.flatten(call_args[name]),
+                                        nest.flatten(arguments[name])):
+                            if isinstance(p, graph_ir.SymbolicTensor):
+                                graph.placeholder_values[id(p)] = signature.convert_argument(v)
                 result = self._invoke(call_args)
                 outputs = self._graph_outputs(graph, result)
         finally:
@@ -299,7 +353,9 @@ class Function:
         graph.outputs = [t for t in nest.flatten(outputs, expand_composites=True)
                          if isinstance(t, Tensor)]
         graph.structured_input_signature = self._structured_signature(specs)
-        return ConcreteFunction(graph, self._signature, specs, bool(self._jit_compile))
+        concrete = ConcreteFunction(graph, self._signature, specs, bool(self._jit_compile))
+        self._concretes.append(concrete)
+        return concrete
 
     def _invoke(self, call_args: dict):
         positional, keywords = [], {}
@@ -336,6 +392,15 @@ class Function:
         for leaf in leaves:
             if isinstance(leaf, Variable):
                 leaf = leaf._read()
+            elif leaf is not None and not isinstance(leaf, Tensor):
+                try:  # TensorFlow returns Python numbers, strings, arrays as tensors
+                    leaf = convert_to_tensor(leaf)
+                except (TypeError, ValueError):
+                    raise TypeError(f"To be compatible with tf.function, Python functions must "
+                                    f"return zero or more Tensors or ExtensionTypes or None "
+                                    f"values; in compilation of {graph.name}, found return value "
+                                    f"of type {type(leaf).__name__}, which is not a Tensor or "
+                                    f"ExtensionType.") from None
             if isinstance(leaf, Tensor):
                 leaf = graph.own(leaf)
             owned.append(leaf)

@@ -311,6 +311,7 @@ class FuncGraph:
         # gradients reach the variable through the control-flow node's inputs.
         self.local_variable_ids: set = set()
         self.outer_tapes: list = []
+        self.placeholder_values: dict = {}  # id(placeholder) -> the call's argument, if known
         self.derived: dict = {}  # graphs made from this one once (its body's gradient...)
         self._compiled = None
 

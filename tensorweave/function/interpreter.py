@@ -45,13 +45,15 @@ def inline(graph: graph_ir.FuncGraph, args: list, nodes=None) -> list:
 
 
 def evaluate(tensor: graph_ir.SymbolicTensor):
-    """The eager value of a graph tensor that depends on no graph input (a lifted initial value)."""
+    """The eager value of a graph tensor (a lifted initial value): it may depend on the graph's
+    inputs only where the arguments of the call being traced are known."""
+    feeds = tensor.graph.placeholder_values
     needed, stack = set(), [tensor.op]
     while stack:
         node = stack.pop()
         if id(node) in needed:
             continue
-        if node.prim is graph_ir.PLACEHOLDER:
+        if node.prim is graph_ir.PLACEHOLDER and id(node.outputs[0]) not in feeds:
             raise ValueError(f"The value of {tensor.name} depends on an input of the tf.function "
                              f"{tensor.graph.name}: a tf.Variable's initial value created inside "
                              f"a tf.function must not depend on its arguments.")
@@ -62,6 +64,9 @@ def evaluate(tensor: graph_ir.SymbolicTensor):
     with init_scope():
         env = {}
         for node in order:
+            if node.prim is graph_ir.PLACEHOLDER:
+                env[id(node.outputs[0])] = feeds[id(node.outputs[0])]
+                continue
             outs = _run_node(node, [env[id(t)] for t in node.inputs])
             for t, o in zip(node.outputs, outs):
                 env[id(t)] = o

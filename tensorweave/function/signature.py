@@ -20,7 +20,7 @@ _SCALARS = (int, float, bool, str, bytes, complex, type(None))
 
 def is_tensor_argument(value) -> bool:
     """Whether an argument leaf becomes a graph input (a placeholder) when traced."""
-    return isinstance(value, (Tensor, np.ndarray)) and not isinstance(value, Variable)
+    return isinstance(value, (Tensor, np.ndarray, np.generic)) and not isinstance(value, Variable)
 
 
 def leaf_key(value):
@@ -28,10 +28,12 @@ def leaf_key(value):
     kind = type(value)
     if kind is Tensor:
         return (value._dtype, value._value.shape)
+    if kind in (int, float, bool):
+        return ("number", value)  # equal numbers (1, 1.0, True) share a trace, as in TensorFlow
     if kind in _SCALARS:
         return (kind, value)
-    if isinstance(value, np.ndarray):
-        return (convert_to_tensor(value)._dtype, value.shape)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return (convert_to_tensor(value)._dtype, np.shape(value))
     if isinstance(value, Tensor):
         return (value._dtype, tuple(value.shape.as_list()))
     if isinstance(value, TensorSpec):
