@@ -186,3 +186,43 @@ def test_rule_tf_sort_and_reduce_sum_instead_of_python():
     s, total = f(tf.constant(values))
     np.testing.assert_array_equal(s.numpy(), sorted(values))
     assert float(total) == sum(values)
+
+
+def test_autograph_sum_even_linear_graph_traces_once_and_shows_its_code():
+    def sum_even_linear_eager(x, n):
+        s = tf.constant(0., dtype=tf.float32)
+        for i in range(n):
+            if i % 2 == 0:
+                s = s + float(i) * x
+        return s
+
+    @tf.function
+    def sum_even_linear_graph(x, n):
+        s = tf.constant(0., dtype=tf.float32)
+        for i in tf.range(n):
+            if (i % 2) == 0:
+                s = s + tf.cast(i, tf.float32) * x
+        return s
+
+    x, n = tf.constant(3.0), tf.constant(10)
+    assert float(sum_even_linear_eager(x, int(n.numpy()))) == 60.0
+    assert float(sum_even_linear_graph(x, n)) == 60.0
+    assert float(sum_even_linear_graph(x, tf.constant(7))) == 3.0 * (0 + 2 + 4 + 6)
+    assert sum_even_linear_graph.experimental_get_tracing_count() == 1
+    ops = [op.type for op in sum_even_linear_graph.get_concrete_function(x, n).graph.get_operations()]
+    assert "While" in ops
+    converted_src = tf.autograph.to_code(sum_even_linear_graph.python_function)
+    assert "ag__.for_stmt" in converted_src and "ag__.if_stmt" in converted_src
+    compile(converted_src, "<to_code>", "exec")  # readable, valid Python
+
+
+def test_tensor_array_in_a_tf_function_loop():
+    @tf.function
+    def squares(n):
+        ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        for i in tf.range(n):
+            ta = ta.write(i, tf.cast(i * i, tf.float32))
+        return ta.stack()
+
+    np.testing.assert_allclose(squares(tf.constant(5)).numpy(), [0, 1, 4, 9, 16])
+    assert squares.experimental_get_tracing_count() == 1
