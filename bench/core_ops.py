@@ -8,20 +8,14 @@ microseconds per call (median of repeated timings).
 """
 from __future__ import annotations
 
-import json
-import os
-import statistics
-import subprocess
-import sys
-import timeit
+from runner import main_table, seconds_per_call, use_source_tree
 
-REPEATS = 7
+ROWS = {"add 2x2": "eager tf.add, 2x2", "tape step": "tape step (4x4 matmul, relu, sum, gradient)"}
+
 
 
 def _time(fn, number: int) -> float:
-    fn()
-    runs = timeit.repeat(fn, number=number, repeat=REPEATS)
-    return statistics.median(runs) / number * 1e6
+    return seconds_per_call(fn, number) * 1e6
 
 
 def _bench_tf_api(tf, repeat_scale: int) -> dict:
@@ -41,7 +35,7 @@ def _bench_tf_api(tf, repeat_scale: int) -> dict:
 
 
 def bench_tensorweave() -> dict:
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    use_source_tree()
     import tensorweave
     return _bench_tf_api(tensorweave, 10)
 
@@ -66,36 +60,7 @@ def bench_torch() -> dict:
 
 
 BENCHES = {"tensorweave": bench_tensorweave, "tensorflow": bench_tensorflow, "torch": bench_torch}
-INTERPRETER_VARS = {"tensorflow": "TENSORFLOW_PYTHON", "torch": "TORCH_PYTHON"}
-
-
-def _run(name: str):
-    try:
-        return BENCHES[name]()
-    except ImportError:
-        python = os.environ.get(INTERPRETER_VARS.get(name, ""))
-        if not python:
-            return None
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([python, __file__, "--only", name], capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        print(f"{name}: failed under {python}:\n{out.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--only":
-        print(json.dumps(BENCHES[sys.argv[2]]()))
-        return
-    results = {name: _run(name) for name in BENCHES}
-    labels = {"add 2x2": "eager tf.add, 2x2", "tape step": "tape step (4x4 matmul, relu, sum, gradient)"}
-    print("| µs per call | " + " | ".join(results) + " |")
-    print("|---|" + "---:|" * len(results))
-    for row, label in labels.items():
-        cells = " | ".join(f"{results[n][row]:.1f}" if results[n] else "-" for n in results)
-        print(f"| {label} | {cells} |")
 
 
 if __name__ == "__main__":
-    main()
+    main_table(BENCHES, ROWS, __file__, "µs per call")

@@ -85,7 +85,7 @@ def _generate(graph: graph_ir.FuncGraph):
         key = id(value)
         name = bound.get(key)
         if name is None:
-            name = f"{hint}{len(bound)}"
+            name = f"_{hint}{len(bound)}"  # never an argument name (a0, a1...)
             bound[key] = name
             namespace[name] = value
         return name

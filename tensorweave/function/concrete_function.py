@@ -40,6 +40,9 @@ class ConcreteFunction:
         self._jit_compile = bool(jit_compile)
         self._out_leaves = nest.flatten(graph.structured_outputs, expand_composites=True)
         self._out_index = [i for i, v in enumerate(self._out_leaves) if isinstance(v, Tensor)]
+        structure = graph.structured_outputs
+        # the common case: one tensor returned, nothing to pack
+        self._single = isinstance(structure, Tensor)
 
     # -- what TensorFlow shows ---------------------------------------------------------------
     @property
@@ -130,6 +133,8 @@ class ConcreteFunction:
             results = inline(self.graph, tensors)
         else:
             arrays = self.executable()(*[t._value for t in tensors])
+            if self._single:
+                return Tensor(arrays[0], self.graph.outputs[0]._dtype)
             results = [Tensor(a, t._dtype) for a, t in zip(arrays, self.graph.outputs)]
         leaves = list(self._out_leaves)
         for i, value in zip(self._out_index, results):
