@@ -163,7 +163,10 @@ class Variable:
     def _read(self) -> Tensor:
         if state.graph is not None:
             return state.graph.read_variable(self)
-        tensor = tensor_of(self._value, self._dtype)
+        return self._notify_read(tensor_of(self._value, self._dtype))
+
+    def _notify_read(self, tensor: Tensor) -> Tensor:
+        """Tells the recording tapes and the watchers that `tensor` is a read of this variable."""
         if state.tapes:
             for tape in state.tapes:
                 tape._record_read(self, tensor)

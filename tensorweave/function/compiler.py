@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import linecache
 import sys
-from typing import Callable
 
 import numpy as np
 
@@ -126,10 +125,3 @@ def _generate(graph: graph_ir.FuncGraph):
     lines.append(f"    return [{', '.join(results)}]")
     return "\n".join(lines) + "\n", namespace, line_nodes
 
-
-def compile_graph(graph: graph_ir.FuncGraph) -> Callable:
-    """The compiled form of `graph` (cached on it)."""
-    compiled = graph._compiled
-    if compiled is None:
-        compiled = graph._compiled = CompiledGraph(graph)
-    return compiled

@@ -437,13 +437,7 @@ class FuncGraph:
         self._track_variable(variable)
         node = self._new_node(READ_VARIABLE, (), {"variable": variable},
                               (TensorSpec(variable.shape, variable.dtype),), "read_variable_op")
-        tensor = node.outputs[0]
-        if state.tapes:
-            for tape in state.tapes:
-                tape._record_read(variable, tensor)
-        for watcher in state.variable_watchers:
-            watcher(variable)
-        return tensor
+        return variable._notify_read(node.outputs[0])
 
     def update_variable(self, variable, method: str, values: tuple, kwargs: dict) -> None:
         """A write to `variable` (`method` is the Variable method: assign, assign_add...)."""

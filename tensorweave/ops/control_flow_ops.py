@@ -164,13 +164,10 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         raise TypeError("'true_fn' must be callable.")
     if not callable(false_fn):
         raise TypeError("'false_fn' must be callable.")
-    if state.graph is None:
-        pred = convert_to_tensor(pred)
-        if pred.dtype is not dtypes.bool or pred.shape.rank not in (0, None):
-            _check_pred(pred)
-        return true_fn() if bool(pred) else false_fn()
     pred = convert_to_tensor(pred)
     _check_pred(pred)
+    if state.graph is None:
+        return true_fn() if bool(pred) else false_fn()
     then_graph, true_result = _trace("true", true_fn)
     else_graph, false_result = _trace("false", false_fn)
     _check_branches(true_result, false_result)
@@ -332,13 +329,15 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         if len(invariants) != len(flat):
             invariants = [None] * len(flat)
     specs = [_loop_spec(v, s) for v, s in zip(flat, invariants)]
-    body_graph, body_result = _trace("body", lambda *a: _repack(loop_vars, body(*a)),
-                                     loop_vars if isinstance(loop_vars, (list, tuple))
-                                     else [loop_vars], specs)
+    structure = loop_vars if isinstance(loop_vars, (list, tuple)) else [loop_vars]
+
+    def trace_body(local_variable_ids=()):
+        return _trace("body", lambda *a: _repack(loop_vars, body(*a)), structure, specs,
+                      local_variable_ids)
+
+    body_graph, body_result = trace_body()
     if body_graph.local_variable_ids:  # the body writes variables: it must read them itself
-        body_graph, body_result = _trace("body", lambda *a: _repack(loop_vars, body(*a)),
-                                         loop_vars if isinstance(loop_vars, (list, tuple))
-                                         else [loop_vars], specs, body_graph.local_variable_ids)
+        body_graph, body_result = trace_body(body_graph.local_variable_ids)
     if not isinstance(loop_vars, (list, tuple)):
         body_result = body_result[0] if isinstance(body_result, list) else body_result
     try:
@@ -347,9 +346,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     except (ValueError, TypeError) as exc:
         raise ValueError(f"The two structures don't have the same nested structure: loop_vars "
                          f"{loop_vars} and the body's result {body_result}. {exc}") from None
-    _check_loop_outputs(flat, specs, body_graph.outputs, shape_invariants is not None)
-    cond_graph, _ = _trace("cond", cond, loop_vars if isinstance(loop_vars, (list, tuple))
-                           else [loop_vars], specs)
+    _check_loop_outputs(flat, specs, body_graph.outputs)
+    cond_graph, _ = _trace("cond", cond, structure, specs)
     cond_out = cond_graph.outputs[0] if len(cond_graph.outputs) == 1 else None
     if cond_out is None or cond_out.dtype is not dtypes.bool or cond_out.shape.rank not in (0, None):
         raise TypeError("The loop condition of tf.while_loop must return a scalar boolean tensor")
@@ -363,16 +361,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     return nest.pack_sequence_as(body_result, list(outs), expand_composites=True)
 
 
-def _check_loop_outputs(flat, specs, outputs, given: bool) -> None:
+def _check_loop_outputs(flat, specs, outputs) -> None:
     for value, spec, out in zip(flat, specs, outputs):
         if out.dtype != spec.dtype:
             raise TypeError(f"Loop variable {getattr(value, 'name', value)} enters the loop with "
                             f"type {spec.dtype.name}, but has type {out.dtype.name} after one "
                             f"iteration")
-        if not spec.shape.is_compatible_with(out.shape) or (
-                not given and out.shape.rank is not None and spec.shape.rank is not None
-                and out.shape.as_list() != spec.shape.as_list()
-                and not spec.shape.is_compatible_with(out.shape)):
+        if not spec.shape.is_compatible_with(out.shape):
             raise ValueError(f"Input tensor '{getattr(value, 'name', value)}' enters the loop with "
                              f"shape {spec.shape}, but has shape {out.shape} after one iteration. To "
                              f"allow the shape to vary across iterations, use the "

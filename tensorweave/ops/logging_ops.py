@@ -45,27 +45,19 @@ def _shortest_g(value: float, digits: int, more: int, kind) -> str:
     return "%.*g" % (more, value)
 
 
+_ESCAPES = {0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t", 0x22: b'\\"', 0x27: b"\\'",
+            0x5C: b"\\\\"}
+
+
 def _escape(data: bytes) -> str:
     """C escaping that leaves bytes of UTF-8 sequences as they are (returned as text whose
     undecodable bytes are surrogate escapes)."""
     out = []
     for byte in data:
-        if byte == 0x0A:
-            out.append(b"\\n")
-        elif byte == 0x0D:
-            out.append(b"\\r")
-        elif byte == 0x09:
-            out.append(b"\\t")
-        elif byte == 0x22:
-            out.append(b'\\"')
-        elif byte == 0x27:
-            out.append(b"\\'")
-        elif byte == 0x5C:
-            out.append(b"\\\\")
-        elif byte < 0x20 or byte == 0x7F:
-            out.append(b"\\%03o" % byte)
-        else:
-            out.append(bytes((byte,)))
+        escaped = _ESCAPES.get(byte)
+        if escaped is None:
+            escaped = b"\\%03o" % byte if byte < 0x20 or byte == 0x7F else bytes((byte,))
+        out.append(escaped)
     return b"".join(out).decode("utf-8", "surrogateescape")
 
 

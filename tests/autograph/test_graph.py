@@ -23,25 +23,7 @@ def _check_against_eager(fn, *arg_sets):
     return compiled
 
 
-# -- the seed example (notes 002) ----------------------------------------------------------------
-def sum_even_linear_graph(x, n):
-    s = tf.constant(0., dtype=tf.float32)
-    for i in tf.range(n):
-        if (i % 2) == 0:
-            s = s + tf.cast(i, tf.float32) * x
-    return s
-
-
-def test_seed_sum_even_linear_graph():
-    f = tf.function(sum_even_linear_graph)
-    assert float(f(tf.constant(3.0), tf.constant(10))) == 60.0
-    assert float(f(tf.constant(2.0), tf.constant(7))) == 2.0 * (0 + 2 + 4 + 6)
-    assert float(f(tf.constant(1.0), tf.constant(0))) == 0.0
-    assert f.experimental_get_tracing_count() == 1
-    code = tf.autograph.to_code(f.python_function)
-    assert "ag__.for_stmt" in code and "ag__.if_stmt" in code
-    assert code.startswith("def sum_even_linear_graph(x, n):")
-    compile(code, "<to_code>", "exec")  # readable and valid Python
+# (the seed example of notes 002 is in tests/seeds/test_seed002_function.py)
 
 
 # -- nested ifs and loops with tensor conditions ---------------------------------------------------

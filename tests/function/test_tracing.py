@@ -318,7 +318,8 @@ def test_reduce_retracing_generalises_rank():
     assert seen[-1][0].shape.rank is None
 
 
-def test_tf_function_calling_tf_function():
+def _inner_and_outer():
+    """A tf.function `inner` called twice by a tf.function `outer`; the list of inner's traces."""
     inner_traces = []
 
     @tf.function
@@ -330,6 +331,11 @@ def test_tf_function_calling_tf_function():
     def outer(x):
         return inner(x) + inner(x + 1)
 
+    return inner, outer, inner_traces
+
+
+def test_tf_function_calling_tf_function():
+    inner, outer, _ = _inner_and_outer()
     for v in (1.0, 2.0):
         assert float(outer(tf.constant(v))) == float(inner.python_function(tf.constant(v)) +
                                                      inner.python_function(tf.constant(v + 1)))
@@ -338,17 +344,7 @@ def test_tf_function_calling_tf_function():
 
 
 def test_inner_tf_function_is_traced_once_per_signature():
-    inner_traces = []
-
-    @tf.function
-    def inner(x):
-        inner_traces.append(1)
-        return x * 2
-
-    @tf.function
-    def outer(x):
-        return inner(x) + inner(x + 1)
-
+    inner, outer, inner_traces = _inner_and_outer()
     outer(tf.constant(1.0))
     assert len(inner_traces) == 1 and inner.experimental_get_tracing_count() == 1
     inner(tf.constant(1.0))  # called eagerly: the trace made inside outer is reused

@@ -208,11 +208,13 @@ def test_autograph_sum_even_linear_graph_traces_once_and_shows_its_code():
     assert float(sum_even_linear_eager(x, int(n.numpy()))) == 60.0
     assert float(sum_even_linear_graph(x, n)) == 60.0
     assert float(sum_even_linear_graph(x, tf.constant(7))) == 3.0 * (0 + 2 + 4 + 6)
+    assert float(sum_even_linear_graph(x, tf.constant(0))) == 0.0
     assert sum_even_linear_graph.experimental_get_tracing_count() == 1
     ops = [op.type for op in sum_even_linear_graph.get_concrete_function(x, n).graph.get_operations()]
     assert "While" in ops
     converted_src = tf.autograph.to_code(sum_even_linear_graph.python_function)
     assert "ag__.for_stmt" in converted_src and "ag__.if_stmt" in converted_src
+    assert converted_src.startswith("def sum_even_linear_graph(x, n):")
     compile(converted_src, "<to_code>", "exec")  # readable, valid Python
 
 
