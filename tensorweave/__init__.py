@@ -86,4 +86,14 @@ from tensorweave import data
 from tensorweave import io
 # -- end io --
 
+# -- initializers (ops/init_ops.py) --
+from tensorweave.ops.init_ops import (
+    constant_initializer, ones_initializer, random_normal_initializer,
+    random_uniform_initializer, zeros_initializer)
+# -- end initializers --
+
+# -- keras (keras/) --
+from tensorweave import keras
+# -- end keras --
+
 __version__ = "0.1.0"

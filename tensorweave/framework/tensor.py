@@ -25,8 +25,9 @@ class Tensor:
     `_dtype` is the `tf.DType`. Operators are installed by `tensorweave.ops.operators`.
     """
 
-    # `_variable_slice` is set only on `variable[key]` results, for `variable[key].assign(...)`.
-    __slots__ = ("_value", "_dtype", "_variable_slice", "__weakref__")
+    # `_variable_slice` is set only on `variable[key]` results, for `variable[key].assign(...)`;
+    # `_keras_mask` only on outputs of Keras layers that compute a mask (as on TF's tensors).
+    __slots__ = ("_value", "_dtype", "_variable_slice", "_keras_mask", "__weakref__")
     __array_priority__ = 100  # so `ndarray + tensor` defers to Tensor.__radd__
 
     def __init__(self, value, dtype: dtypes.DType):

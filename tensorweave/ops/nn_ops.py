@@ -207,7 +207,8 @@ def gelu(features, approximate=False, name=None):
         cube = math_ops.multiply(math_ops.multiply(x, x), x)
         inner = math_ops.multiply(math_ops.add(x, math_ops.multiply(cube, 0.044715)), _SQRT_2_OVER_PI)
         return math_ops.multiply(math_ops.multiply(x, 0.5), math_ops.add(math_ops.tanh(inner), 1))
-    cdf = math_ops.add(math_ops.erf(math_ops.multiply(x, _SQRT_HALF)), 1)
+    # erfc(-x/√2) keeps its precision for negative x, where 1 + erf(x/√2) cancels
+    cdf = math_ops.erfc(math_ops.multiply(x, -_SQRT_HALF))
     return math_ops.multiply(math_ops.multiply(x, 0.5), cdf)
 
 

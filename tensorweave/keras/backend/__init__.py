@@ -1,0 +1,4 @@
+"""keras.backend: re-exports only."""
+from tensorweave.keras.engine.backend_config import (
+    epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
+from tensorweave.keras.engine.session import clear_session, is_keras_tensor

@@ -1,0 +1,253 @@
+"""Functional models: a graph of layer calls from `keras.Input`s to outputs, run in order."""
+from __future__ import annotations
+
+from typing import Optional
+
+from tensorweave.framework.convert import convert_to_tensor
+from tensorweave.framework.tensor import Tensor
+from tensorweave.keras.engine.input_layer import InputLayer
+from tensorweave.keras.engine.input_spec import InputSpec, assert_input_compatibility
+from tensorweave.keras.engine.model import Model
+from tensorweave.ops import array_ops, math_ops
+from tensorweave.util import nest
+
+
+def _is_keras_tensor(x) -> bool:
+    return getattr(x, "_is_keras_tensor", False)
+
+
+def _check_tensors(structure, what: str, model_name) -> list:
+    flat = nest.flatten(structure)
+    for x in flat:
+        if not _is_keras_tensor(x):
+            raise ValueError(f"All `{what}` values must be KerasTensors (made from `keras.Input` "
+                             f"and layer calls). Received: {what}={structure} including invalid "
+                             f"value {x!r} of type {type(x).__name__}")
+        if x._keras_history is None:
+            raise ValueError(f"The KerasTensor {x!r} in `{what}` was not made by a layer call "
+                             "or `keras.Input`.")
+    return flat
+
+
+def map_graph(inputs: list, outputs: list):
+    """The nodes, the nodes by depth (0 = outputs) and the layers in Keras's order, after
+    checking that every output can be computed from `inputs`."""
+    finished, in_progress = set(), set()
+    ordered_nodes = []
+    layer_index: dict = {}
+    input_ids = {id(x) for x in inputs}
+
+    def visit(tensor):
+        operation, node_index, _ = tensor._keras_history
+        node = operation._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Tensor {tensor!r} from operation '{operation.name}' is part of a "
+                             "cycle.")
+        layer_index.setdefault(id(operation), (len(layer_index), operation))
+        in_progress.add(id(node))
+        if not node.is_input and id(tensor) not in input_ids:
+            for parent_tensor in node.input_tensors:
+                visit(parent_tensor)
+        in_progress.discard(id(node))
+        finished.add(id(node))
+        ordered_nodes.append(node)
+
+    for output in outputs:
+        visit(output)
+
+    node_depth: dict = {}
+    layer_depth: dict = {}
+    for node in reversed(ordered_nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.operation), 0))
+        layer_depth[id(node.operation)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    nodes = {id(n): n for n in ordered_nodes}
+    for x in inputs:  # inputs that no output uses still belong to the model
+        operation = x._keras_history.operation
+        if id(operation) not in layer_depth:
+            layer_depth[id(operation)] = 0
+            layer_index[id(operation)] = (-1, operation)
+            node = operation._inbound_nodes[0]
+            node_depth[id(node)] = 0
+            nodes[id(node)] = node
+
+    nodes_by_depth: dict = {}
+    for node_id, depth in node_depth.items():
+        if node_id in nodes:
+            nodes_by_depth.setdefault(depth, []).append(nodes[node_id])
+    layers_by_depth: dict = {}
+    for layer_id, depth in layer_depth.items():
+        layers_by_depth.setdefault(depth, []).append(layer_index[layer_id][1])
+    operations = []
+    for depth in sorted(layers_by_depth, reverse=True):
+        operations.extend(sorted(layers_by_depth[depth],
+                                 key=lambda op: layer_index[id(op)][0]))
+
+    computable = set(input_ids)
+    done_layers = []
+    for depth in sorted(nodes_by_depth, reverse=True):
+        for node in nodes_by_depth[depth]:
+            if not node.is_input:
+                for x in node.input_tensors:
+                    if id(x) not in computable:
+                        raise ValueError(
+                            f"Graph disconnected: cannot find parent for KerasTensor {x!r} at "
+                            f"layer '{node.operation.name}'. The following previous layers were "
+                            f"accessed without issue: {done_layers}. Every input of the model "
+                            "must be a `keras.Input` passed in `inputs`.")
+            if not node.is_input or any(id(x) in input_ids for x in node.outputs):
+                computable.update(id(x) for x in node.outputs)
+            done_layers.append(node.operation.name)
+
+    names = [op.name for op in operations]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f'The name "{name}" is used {names.count(name)} times in the model. '
+                             "All layer names should be unique.")
+    return nodes_by_depth, operations
+
+
+class Functional(Model):
+    """`keras.Model(inputs, outputs)`: a model defined by the graph of its layer calls."""
+
+    _keras_module = "keras"
+
+    def __init__(self, inputs, outputs, name: Optional[str] = None, **kwargs):
+        if isinstance(inputs, dict) and not inputs:
+            raise ValueError("`inputs` cannot be empty.")
+        accepted = {k: kwargs.pop(k) for k in ("trainable", "dtype") if k in kwargs}
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to Model: {kwargs}")
+        Model.__init__(self, name=name, **accepted)
+        flat_inputs = _check_tensors(inputs, "inputs", name)
+        flat_outputs = _check_tensors(outputs, "outputs", name)
+        for x in flat_inputs:
+            operation = x._keras_history.operation
+            if not isinstance(operation, InputLayer):
+                raise ValueError(
+                    "Functional model inputs must come from `keras.Input` (thus holding past "
+                    "layer metadata). They cannot be the output of a previous non-Input layer. "
+                    f"Here, a tensor specified as input to '{self.name}' was not an Input tensor, "
+                    f"it was generated by layer '{operation.name}'. Received inputs={inputs}.")
+        nodes_by_depth, operations = map_graph(flat_inputs, flat_outputs)
+        set_ = object.__setattr__
+        set_(self, "_inputs_struct", nest.map_structure(lambda x: x, inputs))
+        set_(self, "_outputs_struct", nest.map_structure(lambda x: x, outputs))
+        set_(self, "_inputs", flat_inputs)
+        set_(self, "_outputs", flat_outputs)
+        set_(self, "_nodes_by_depth", nodes_by_depth)
+        set_(self, "_operations", operations)
+        for operation in operations:
+            self._track_value(operation)
+        # checked in `call`, after inputs given by name are put in order
+        self._input_specs = [InputSpec(shape=(None,) + tuple(x.shape[1:]),
+                                     allow_last_axis_squeeze=True,
+                                     name=x._keras_history.operation.name)
+                           for x in flat_inputs]
+        self.built = True
+
+    # -- structure ------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list:
+        return list(self._operations)
+
+    inputs = property(lambda self: list(self._inputs))
+    outputs = property(lambda self: list(self._outputs))
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_names(self) -> list:
+        return [x._keras_history.operation.name for x in self._inputs]
+
+    @property
+    def output_names(self) -> list:
+        return [x._keras_history.operation.name for x in self._outputs]
+
+    # -- running --------------------------------------------------------------------------------
+    def _flatten_inputs(self, inputs) -> list:
+        struct = self._inputs_struct
+        names = self.input_names
+        if isinstance(inputs, dict) and not isinstance(struct, dict):
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. "
+                                 f"Expected the keys {names}; received the keys "
+                                 f"{sorted(inputs)}.")
+            return [inputs[n] for n in names]
+        if isinstance(struct, dict):
+            if not isinstance(inputs, dict):
+                raise ValueError(f"Model '{self.name}' expects a dict of inputs with the keys "
+                                 f"{sorted(struct)}; received {type(inputs).__name__}.")
+            missing = [k for k in struct if k not in inputs]
+            if missing:
+                raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. "
+                                 f"Expected the keys {sorted(struct)}.")
+            return nest.flatten({k: inputs[k] for k in struct})
+        if len(self._inputs) == 1 and isinstance(inputs, (list, tuple)) and len(inputs) == 1 \
+                and not isinstance(struct, (list, tuple)):
+            inputs = inputs[0]
+        flat = nest.flatten(inputs) if len(self._inputs) > 1 or isinstance(
+            struct, (list, tuple)) else [inputs]
+        if len(flat) != len(self._inputs):
+            raise ValueError(f'Layer "{self.name}" expects {len(self._inputs)} input(s), but it '
+                             f"received {len(flat)} input tensors.")
+        return flat
+
+    def _standardize_input(self, x, reference):
+        if not isinstance(x, Tensor) and not hasattr(x, "_tf_components"):
+            x = convert_to_tensor(x)
+        if isinstance(x, Tensor):
+            if x.dtype.name != reference.dtype and (x.dtype.is_floating or x.dtype.is_integer) \
+                    and reference.dtype not in ("string",):
+                x = math_ops.cast(x, reference.dtype)
+            rank, expected = x.shape.rank, len(reference.shape)
+            if rank is not None and rank == expected + 1 and x.shape[-1] == 1:
+                x = array_ops.squeeze(x, axis=-1)
+            elif rank is not None and rank == expected - 1 and expected > 1 \
+                    and reference.shape[-1] == 1:
+                x = array_ops.expand_dims(x, -1)
+        return x
+
+    def call(self, inputs, training=None, mask=None):
+        flat = self._flatten_inputs(inputs)
+        flat = [self._standardize_input(x, ref) for x, ref in zip(flat, self._inputs)]
+        assert_input_compatibility(self._input_specs, flat, self.name)
+        if mask is not None:
+            for x, m in zip(flat, nest.flatten(mask)):
+                if m is not None:
+                    try:
+                        x._keras_mask = m
+                    except AttributeError:
+                        pass
+        values = {id(ref): x for ref, x in zip(self._inputs, flat)}
+
+        def value_of(x):
+            return values[id(x)] if _is_keras_tensor(x) else x
+
+        for depth in sorted(self._nodes_by_depth, reverse=True):
+            for node in self._nodes_by_depth[depth]:
+                if node.is_input:
+                    continue
+                args, kwargs = node.arguments
+                args = nest.map_structure(value_of, args)
+                kwargs = nest.map_structure(value_of, kwargs)
+                if training is not None and "training" not in kwargs:
+                    from tensorweave.keras.engine.layer import _signature_of
+                    if _signature_of(node.operation).has_training:
+                        kwargs["training"] = training
+                outputs = node.operation(*args, **kwargs)
+                for ref, value in zip(node.outputs, nest.flatten(outputs)):
+                    values[id(ref)] = value
+        return nest.pack_sequence_as(self._outputs_struct,
+                                     [values[id(x)] for x in self._outputs])

@@ -1,0 +1,98 @@
+"""keras.Model: a layer with `layers`, `get_layer` and `summary`; `Model(inputs, outputs)` makes a
+functional model, a subclass with `call` is a subclassed model."""
+from __future__ import annotations
+
+from typing import Optional
+
+from tensorweave.keras.engine.layer import Layer
+
+_functional_variants: dict = {}
+
+
+def _is_functional_call(args, kwargs) -> bool:
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+def _functional_variant(cls):
+    """`cls` with Functional mixed in, for a subclass whose __init__ passes inputs/outputs."""
+    from tensorweave.keras.engine.functional import Functional
+    variant = _functional_variants.get(cls)
+    if variant is None:
+        variant = _functional_variants[cls] = type(cls.__name__, (cls, Functional),
+                                                   {"__module__": cls.__module__})
+    return variant
+
+
+class Model(Layer):
+    """Groups layers into an object with training and inference features."""
+
+    _keras_module = "keras"
+
+    def __new__(cls, *args, **kwargs):
+        from tensorweave.keras.engine.functional import Functional
+        if cls is Model and _is_functional_call(args, kwargs):
+            cls = Functional
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        from tensorweave.keras.engine.functional import Functional
+        if _is_functional_call(args, kwargs) and not isinstance(self, Functional):
+            object.__setattr__(self, "__class__", _functional_variant(type(self)))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(f"Model.__init__() takes keyword arguments only (or inputs and "
+                            f"outputs); got positional arguments {args}")
+        super().__init__(**kwargs)
+
+    # -- structure ------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list:
+        return self._flatten_layers(include_self=False, recursive=False)
+
+    def get_layer(self, name: Optional[str] = None, index: Optional[int] = None):
+        """The layer called `name`, or at position `index` of `layers`."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape=None) -> None:
+        """Builds a subclassed model by calling it on symbolic inputs of `input_shape`."""
+        from tensorweave.keras.engine import symbolic
+        from tensorweave.keras.engine.keras_tensor import KerasTensor
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        if isinstance(input_shape, list) and input_shape and all(
+                d is None or isinstance(d, int) for d in input_shape):
+            input_shape = tuple(input_shape)
+        inputs = symbolic._map_shapes(input_shape,
+                                      lambda shape: KerasTensor(shape, self.compute_dtype))
+        with self._path_scope():
+            symbolic._trace(self, (inputs,), {})
+        self._build_shapes = input_shape
+        self.built = True
+
+    build._builds_by_calling = True
+
+    def summary(self, line_length: Optional[int] = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False,
+                layer_range=None) -> None:
+        """Prints Keras's table of the layers, output shapes and parameter counts."""
+        from tensorweave.keras.engine import summary
+        summary.print_summary(self, line_length=line_length, positions=positions,
+                              print_fn=print_fn, expand_nested=expand_nested,
+                              show_trainable=show_trainable, layer_range=layer_range)

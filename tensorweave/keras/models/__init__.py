@@ -1,0 +1,4 @@
+"""keras.models: re-exports only."""
+from tensorweave.keras.engine.functional import Functional  # noqa: F401
+from tensorweave.keras.engine.model import Model
+from tensorweave.keras.engine.sequential import Sequential
