@@ -93,3 +93,27 @@ def test_building_on_a_layer_that_takes_a_tuple_names_the_problem():
     with pytest.raises(Exception) as caught:
         model.build((None, 3))
     assert "Sequential model" in "".join(getattr(caught.value, "__notes__", []))
+
+
+def test_input_layer_first_and_config_round_trip():
+    model = keras.Sequential([layers.InputLayer(input_shape=(3,)), layers.Dense(2)])
+    assert model.built and model.input_shape == (None, 3) and model.output_shape == (None, 2)
+    clone = keras.Sequential.from_config(model.get_config())
+    assert clone.built and clone.count_params() == 8
+    assert [type(l).__name__ for l in clone.layers] == ["Dense"]
+
+
+def test_build_of_a_subclassed_model_creates_its_weights_once_named():
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(3)
+
+        def call(self, x):
+            return self.d(x)
+
+    model = Sub()
+    model.build((None, 5))
+    assert model.built and model.count_params() == 18
+    assert model.weights[0].path == "sub/dense/kernel"
+    assert model(np.ones((2, 5))).shape == (2, 3)

@@ -19,6 +19,8 @@ class InputLayer(Layer):
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
+        if kwargs.pop("ragged", False):
+            raise ValueError("Ragged inputs are not supported yet (tf.RaggedTensor comes later).")
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to InputLayer: {kwargs}")
         if shape is not None and batch_shape is not None:

@@ -485,7 +485,9 @@ class Layer:
             from tensorweave.autograph import conversion
             call = conversion.callable_for(call)
         names = path_scope.names
-        names.append(self.name)
+        pushed = not names or names[-1] != self.name
+        if pushed:
+            names.append(self.name)
         try:
             return call(*args, **kwargs)
         except Exception as error:
@@ -498,7 +500,8 @@ class Layer:
                     pass
             raise
         finally:
-            names.pop()
+            if pushed:
+                names.pop()
 
     def _add_activity_losses(self, outputs) -> None:
         from tensorweave.ops import array_ops
