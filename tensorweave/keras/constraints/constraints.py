@@ -6,7 +6,6 @@ normalizes them, NonNeg zeroes the negative weights.
 """
 from __future__ import annotations
 
-import inspect
 
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.engine import backend_config
@@ -142,19 +141,4 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """None stays None; a name, a serialized dict or a class gives an instance; a callable
     (an instance, or a function of the weights) is returned as it is."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        try:
-            found = deserialize(identifier)
-        except TypeError as error:
-            if not str(error).startswith("Could not locate"):
-                raise
-            found = None
-    elif isinstance(identifier, str):
-        found = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        found = identifier
-    if callable(found):
-        return found() if inspect.isclass(found) else found
-    raise ValueError(f"Could not interpret {_KIND} identifier: {identifier}")
+    return serialization.get_object(identifier, _KIND, ALL_OBJECTS_DICT)

@@ -506,25 +506,6 @@ def get(identifier):
     """The initializer for `identifier`: None stays None; a name, a serialized dict or a class
     gives an instance; a tensor or array gives an initializer returning it; any other callable
     (an instance, a function `(shape, dtype)`) is returned as it is."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        try:
-            found = deserialize(identifier)
-        except TypeError as error:
-            if not str(error).startswith("Could not locate"):
-                raise
-            found = None
-    elif isinstance(identifier, str):
-        if serialization.get_registered_object(identifier,
-                                               module_objects=ALL_OBJECTS_DICT) is None:
-            found = None
-        else:
-            found = deserialize({"class_name": identifier, "config": {}})
-    elif isinstance(identifier, (Tensor, np.ndarray, np.generic)):
-        found = _from_tensor(identifier)
-    else:
-        found = identifier
-    if callable(found):
-        return found() if isinstance(found, type) else found
-    raise ValueError(f"Could not interpret {_KIND} identifier: {identifier}")
+    if isinstance(identifier, (Tensor, np.ndarray, np.generic)):
+        return _from_tensor(identifier)
+    return serialization.get_object(identifier, _KIND, ALL_OBJECTS_DICT)

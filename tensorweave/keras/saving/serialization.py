@@ -13,7 +13,7 @@ import inspect
 import threading
 import types
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 _registered: dict = {}  # "package>name" -> object
 _registered_names: dict = {}  # object -> "package>name"
@@ -161,15 +161,25 @@ def deserialize_keras_object(config, custom_objects: Optional[dict] = None,
     return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
 
 
-def get_from_identifier(identifier, kind: str, module_objects: dict,
-                        base: Optional[type] = None) -> Optional[Callable]:
-    """The `get()` of activations, initializers, regularizers and constraints: None stays None,
-    a name or config is deserialized, a callable is returned as it is."""
+def get_object(identifier, kind: str, module_objects: dict, custom_objects=None):
+    """The `get()` of constraints, regularizers and initializers: None stays None; a name or
+    a serialized dict gives that object (a class is instantiated); a callable (an instance, a
+    plain function) is returned as it is; anything else is a ValueError of that `kind`."""
     if identifier is None:
         return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize_keras_object(identifier, module_objects=module_objects,
-                                        printable_module_name=kind)
-    if callable(identifier):
-        return identifier
+    if isinstance(identifier, dict):
+        try:
+            found = deserialize_keras_object(identifier, custom_objects=custom_objects,
+                                             module_objects=module_objects,
+                                             printable_module_name=kind)
+        except TypeError as error:
+            if not str(error).startswith("Could not locate"):
+                raise
+            found = None
+    elif isinstance(identifier, str):
+        found = get_registered_object(identifier, custom_objects, module_objects)
+    else:
+        found = identifier
+    if callable(found):
+        return found() if inspect.isclass(found) else found
     raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
