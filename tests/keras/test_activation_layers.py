@@ -167,3 +167,10 @@ def test_activation_layers_built_at_init_and_keep_shapes():
         assert layer.compute_output_shape((None, 3, 2)) == (None, 3, 2)
     assert not L.PReLU().built
     assert L.PReLU()(keras.Input((3, 2))).shape == (None, 3, 2)
+
+
+def test_prelu_mixed_precision():
+    layer = L.PReLU(alpha_initializer=keras.initializers.Constant(0.5), dtype="mixed_float16")
+    out = layer(X)
+    assert out.dtype == tf.float16 and layer.alpha.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), np.where(X > 0, X, 0.5 * X), rtol=1e-3)

@@ -336,3 +336,20 @@ def test_masking_mask_flows_to_next_layer():
     model = keras.Sequential([L.Masking(input_shape=(3, 2)), L.Lambda(fn)])
     model(ZERO_ROWS)
     np.testing.assert_array_equal(np.asarray(seen["mask"]), np.any(ZERO_ROWS != 0, axis=-1))
+
+
+def test_mixed_precision_weights_stay_float32():
+    x = np.random.default_rng(3).normal(size=(2, 3)).astype(np.float32)
+    dense = L.Dense(2, dtype="mixed_float16")
+    out = dense(x)
+    assert out.dtype == tf.float16 and dense.kernel.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), x @ dense.kernel.numpy() + dense.bias.numpy(),
+                               rtol=2e-3, atol=2e-3)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.cast(dense(x), tf.float32))
+    grads = tape.gradient(loss, dense.trainable_weights)
+    assert [g.dtype for g in grads] == [tf.float32, tf.float32]
+    np.testing.assert_allclose(grads[1].numpy(), [2., 2.])
+    embedding = L.Embedding(4, 2, dtype="mixed_float16")
+    assert embedding(np.array([[1, 3]])).dtype == tf.float16
+    assert embedding.embeddings.dtype == tf.float32

@@ -577,8 +577,6 @@ class Layer:
         from tensorweave.keras.saving.serialization import serialize_keras_object
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": serialize_keras_object(self._dtype_policy)}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
         if type(self).get_config is Layer.get_config and self._auto_config is not None:

@@ -104,7 +104,10 @@ class PReLU(Layer):
         self.built = True
 
     def call(self, inputs):
-        return activations.relu(inputs) - self.alpha * activations.relu(-inputs)
+        alpha = self.alpha
+        if alpha.dtype.name != self.compute_dtype:  # mixed precision: float32 weight
+            alpha = tf.cast(alpha, self.compute_dtype)
+        return activations.relu(inputs) - alpha * activations.relu(-inputs)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -21,6 +21,14 @@ def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def _in_compute_dtype(layer, variable):
+    """A weight read in the layer's compute dtype (mixed precision keeps float32 weights and
+    computes in float16; the engine has no autocast scope yet, so layers cast the read)."""
+    if variable.dtype.name != layer.compute_dtype and variable.dtype.is_floating:
+        return tf.cast(variable, layer.compute_dtype)
+    return variable
+
+
 def _same_dtype_spec(inputs, shape_fn):
     """KerasTensors of the shapes `shape_fn` gives, keeping each input's dtype (layers that
     only move values around do not change the dtype)."""
@@ -79,9 +87,9 @@ class Dense(Layer):
     def call(self, inputs, training=None):
         if not inputs.dtype.is_floating:
             inputs = tf.cast(inputs, self.compute_dtype)
-        x = tf.matmul(inputs, self.kernel)
+        x = tf.matmul(inputs, _in_compute_dtype(self, self.kernel))
         if self.bias is not None:
-            x = x + self.bias
+            x = x + _in_compute_dtype(self, self.bias)
         if self.activation is not None:
             x = self.activation(x)
         return x
