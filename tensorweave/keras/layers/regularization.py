@@ -188,38 +188,31 @@ class SpatialDropout1D(_SpatialDropout):
         self.input_spec = InputSpec(ndim=3)
 
 
-class SpatialDropout2D(_SpatialDropout):
+class _SpatialMapsDropout(_SpatialDropout):
+    """SpatialDropout2D/3D: whole feature maps, channels last or first."""
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
+        super().__init__(rate, seed=seed, name=name, dtype=dtype)
+        self.data_format = _standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self._ndim)
+
+    def _data_format(self):
+        return self.data_format
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout2D(_SpatialMapsDropout):
     """Drops whole 2-D feature maps of 4-D inputs (channels last or first)."""
 
     _ndim = 4
 
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.data_format = _standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
 
-    def _data_format(self):
-        return self.data_format
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "data_format": self.data_format}
-
-
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_SpatialMapsDropout):
     """Drops whole 3-D feature maps of 5-D inputs (channels last or first)."""
 
     _ndim = 5
-
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.data_format = _standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=5)
-
-    def _data_format(self):
-        return self.data_format
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "data_format": self.data_format}
 
 
 class GaussianNoise(Layer):
