@@ -7,19 +7,17 @@ from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.tensor import Tensor
 from tensorweave.keras.engine.input_layer import InputLayer
 from tensorweave.keras.engine.input_spec import InputSpec, assert_input_compatibility
+from tensorweave.keras.engine.keras_tensor import is_keras_tensor
+from tensorweave.keras.engine.layer import _signature_of
 from tensorweave.keras.engine.model import Model
 from tensorweave.ops import array_ops, math_ops
 from tensorweave.util import nest
 
 
-def _is_keras_tensor(x) -> bool:
-    return getattr(x, "_is_keras_tensor", False)
-
-
 def _check_tensors(structure, what: str, model_name) -> list:
     flat = nest.flatten(structure)
     for x in flat:
-        if not _is_keras_tensor(x):
+        if not is_keras_tensor(x):
             raise ValueError(f"All `{what}` values must be KerasTensors (made from `keras.Input` "
                              f"and layer calls). Received: {what}={structure} including invalid "
                              f"value {x!r} of type {type(x).__name__}")
@@ -233,7 +231,7 @@ class Functional(Model):
         values = {id(ref): x for ref, x in zip(self._inputs, flat)}
 
         def value_of(x):
-            return values[id(x)] if _is_keras_tensor(x) else x
+            return values[id(x)] if is_keras_tensor(x) else x
 
         for depth in sorted(self._nodes_by_depth, reverse=True):
             for node in self._nodes_by_depth[depth]:
@@ -242,10 +240,9 @@ class Functional(Model):
                 args, kwargs = node.arguments
                 args = nest.map_structure(value_of, args)
                 kwargs = nest.map_structure(value_of, kwargs)
-                if training is not None and "training" not in kwargs:
-                    from tensorweave.keras.engine.layer import _signature_of
-                    if _signature_of(node.operation).has_training:
-                        kwargs["training"] = training
+                if training is not None and "training" not in kwargs \
+                        and _signature_of(node.operation).has_training:
+                    kwargs["training"] = training
                 outputs = node.operation(*args, **kwargs)
                 for ref, value in zip(node.outputs, nest.flatten(outputs)):
                     values[id(ref)] = value

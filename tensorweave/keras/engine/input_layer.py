@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tensorweave.keras.engine import backend_config
-from tensorweave.keras.engine.keras_tensor import KerasTensor, standardize_shape
+from tensorweave.keras.engine.keras_tensor import KerasTensor, is_keras_tensor, standardize_shape
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.engine.node import Node
 
@@ -42,7 +42,7 @@ class InputLayer(Layer):
         self.sparse = bool(sparse)
         self.optional = optional
         self.built = True
-        if input_tensor is not None and getattr(input_tensor, "_is_keras_tensor", False):
+        if input_tensor is not None and is_keras_tensor(input_tensor):
             tensor = input_tensor
         else:
             tensor = KerasTensor(self._batch_shape, self._input_dtype, sparse=self.sparse,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from tensorweave.keras.engine.keras_tensor import shape_tuple
 from tensorweave.util import nest
 
 
@@ -44,15 +45,6 @@ class InputSpec:
         return cls(**config)
 
 
-def _shape_of(x) -> Optional[tuple]:
-    shape = getattr(x, "shape", None)
-    if shape is None:
-        return None
-    if hasattr(shape, "as_list"):
-        return None if shape.rank is None else tuple(shape.as_list())
-    return tuple(shape)
-
-
 def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
     """Raises ValueError naming the layer, the input and both shapes when `inputs` do not fit."""
     if not input_spec:
@@ -65,7 +57,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
     for index, (x, spec) in enumerate(zip(flat, specs)):
         if spec is None:
             continue
-        shape = _shape_of(x)
+        shape = shape_tuple(x) if hasattr(x, "shape") else None
         if shape is None:
             continue
         head = f'Input {index} of layer "{layer_name}" is incompatible with the layer:'
@@ -88,7 +80,8 @@ def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
             if axis >= ndim or axis < -ndim:
                 raise ValueError(f"{head} expected axis {axis} of input shape to exist, but "
                                  f"received input with shape {shape}")
-            if shape[axis] is not None and shape[axis] not in (value if isinstance(value, (list, tuple)) else (value,)):
+            allowed = value if isinstance(value, (list, tuple)) else (value,)
+            if shape[axis] is not None and shape[axis] not in allowed:
                 raise ValueError(f"{head} expected axis {axis} of input shape to have value "
                                  f"{value}, but received input with shape {shape}")
         if spec.shape is not None:

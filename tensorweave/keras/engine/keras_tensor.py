@@ -8,6 +8,20 @@ from tensorweave.framework import dtypes
 from tensorweave.keras.engine import naming
 
 
+def is_keras_tensor(x) -> bool:
+    """Whether `x` is a symbolic KerasTensor (made from `keras.Input` and layer calls)."""
+    return getattr(x, "_is_keras_tensor", False)
+
+
+def shape_tuple(x):
+    """The shape of a tensor or KerasTensor as a tuple (None for unknown dimensions), or None
+    when even the rank is unknown."""
+    shape = x.shape
+    if hasattr(shape, "as_list"):
+        return None if shape.rank is None else tuple(shape.as_list())
+    return tuple(shape)
+
+
 class KerasHistory(tuple):
     """(operation, node_index, tensor_index): which layer call made a KerasTensor."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
-import warnings
 from typing import Optional
 
 import numpy as np
@@ -23,6 +22,7 @@ from tensorweave.framework.variables import Variable as _TFVariable
 from tensorweave.keras.engine import dtype_policy as policies
 from tensorweave.keras.engine import naming
 from tensorweave.keras.engine.input_spec import assert_input_compatibility
+from tensorweave.keras.engine.keras_tensor import is_keras_tensor, shape_tuple
 from tensorweave.keras.engine.tracking import TrackedDict, TrackedList
 from tensorweave.keras.engine.variable import Variable, path_scope
 from tensorweave.ops import math_ops
@@ -70,17 +70,6 @@ def _signature_of(layer) -> _CallSignature:
     if found is None:
         found = _signatures[call] = _CallSignature(layer.call)
     return found
-
-
-def _is_keras_tensor(x) -> bool:
-    return getattr(x, "_is_keras_tensor", False)
-
-
-def _shape_tuple(x):
-    shape = x.shape
-    if hasattr(shape, "as_list"):
-        return None if shape.rank is None else tuple(shape.as_list())
-    return tuple(shape)
 
 
 def _get_mask(x):
@@ -382,7 +371,7 @@ class Layer:
         if self.built:
             return
         shapes = nest.map_structure(
-            lambda x: _shape_tuple(x) if hasattr(x, "shape") else None, first_arg)
+            lambda x: shape_tuple(x) if hasattr(x, "shape") else None, first_arg)
         self._build_shapes = shapes
         if not getattr(type(self).build, "_builds_by_calling", False):
             with init_scope(), self._path_scope():
@@ -414,7 +403,7 @@ class Layer:
     def __call__(self, *args, **kwargs):
         if not args and "inputs" in kwargs:
             args = (kwargs.pop("inputs"),)
-        if not self.__dict__.get("_tracking_ready") or "_dtype_policy" not in self.__dict__:
+        if "_dtype_policy" not in self.__dict__:
             raise RuntimeError(f"You forgot to call `super().__init__()` in the `__init__()` "
                                f"method of {type(self).__name__}.")
         if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
@@ -426,7 +415,7 @@ class Layer:
             raise ValueError(f"Layer {self.name} was called without an input.")
         flat = nest.flatten((args, kwargs)) if kwargs or len(args) > 1 or \
             not isinstance(args[0], Tensor) else args
-        if any(_is_keras_tensor(x) for x in flat):
+        if any(is_keras_tensor(x) for x in flat):
             from tensorweave.keras.engine import symbolic
             return symbolic.symbolic_call(self, args, kwargs)
         self._called = True

@@ -1,12 +1,12 @@
 """Node: one call of a layer on KerasTensors, the edge set of a functional model's graph."""
 from __future__ import annotations
 
-from tensorweave.keras.engine.keras_tensor import KerasHistory
+from tensorweave.keras.engine.keras_tensor import KerasHistory, is_keras_tensor
 from tensorweave.util import nest
 
 
 def keras_tensors_in(structure) -> list:
-    return [x for x in nest.flatten(structure) if getattr(x, "_is_keras_tensor", False)]
+    return [x for x in nest.flatten(structure) if is_keras_tensor(x)]
 
 
 class Node:

@@ -5,7 +5,7 @@ import inspect
 from typing import Optional
 
 from tensorweave.keras.engine.input_layer import InputLayer
-from tensorweave.keras.engine.keras_tensor import standardize_shape
+from tensorweave.keras.engine.keras_tensor import is_keras_tensor, standardize_shape
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.engine.model import Model
 
@@ -42,7 +42,7 @@ class Sequential(Model):
 
     def add(self, layer, rebuild: bool = True) -> None:
         """Adds a layer (or a `keras.Input`) on top of the stack."""
-        if getattr(layer, "_is_keras_tensor", False):
+        if is_keras_tensor(layer):
             layer = layer._keras_history.operation
         if not isinstance(layer, Layer):
             raise ValueError("Only instances of `keras.Layer` can be added to a Sequential model. "

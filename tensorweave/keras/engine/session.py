@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from tensorweave.keras.engine import naming
+from tensorweave.keras.engine.keras_tensor import is_keras_tensor
 
 
 def clear_session(free_memory: bool = True) -> None:
     """Resets the automatic layer names (`dense`, `dense_1`… start again)."""
     naming.reset_uids()
-
-
-def is_keras_tensor(x) -> bool:
-    """Whether `x` is a symbolic KerasTensor (made from `keras.Input` and layer calls)."""
-    return getattr(x, "_is_keras_tensor", False)
 
 
 def get_source_inputs(tensor) -> list:

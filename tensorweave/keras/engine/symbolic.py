@@ -7,17 +7,13 @@ from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.tensor_spec import TensorSpec
 from tensorweave.function.graph import FuncGraph
 from tensorweave.keras.engine.input_spec import assert_input_compatibility
-from tensorweave.keras.engine.keras_tensor import KerasTensor
+from tensorweave.keras.engine.keras_tensor import KerasTensor, is_keras_tensor
 from tensorweave.keras.engine.node import Node
 from tensorweave.util import nest
 
 
-def _is_keras_tensor(x) -> bool:
-    return getattr(x, "_is_keras_tensor", False)
-
-
 def _is_shape(value) -> bool:
-    return isinstance(value, (tuple, list)) and all(
+    return hasattr(value, "as_list") or isinstance(value, (tuple, list)) and all(
         d is None or isinstance(d, int) for d in value)
 
 
@@ -36,17 +32,9 @@ def output_spec(layer, args: tuple, kwargs: dict):
     from tensorweave.keras.engine.layer import Layer
     if type(layer).compute_output_shape is not Layer.compute_output_shape:
         shapes = layer.compute_output_shape(nest.map_structure(
-            lambda x: x.shape if _is_keras_tensor(x) else x, args[0]))
-        return _keras_tensors_for_shapes(shapes, layer.compute_dtype)
+            lambda x: x.shape if is_keras_tensor(x) else x, args[0]))
+        return _map_shapes(shapes, lambda shape: KerasTensor(shape, layer.compute_dtype))
     return _trace(layer, args, kwargs)
-
-
-def _keras_tensors_for_shapes(shapes, dtype):
-    if _is_shape(shapes) or hasattr(shapes, "as_list"):
-        return KerasTensor(shapes, dtype)
-    if isinstance(shapes, dict):
-        return {k: _keras_tensors_for_shapes(v, dtype) for k, v in shapes.items()}
-    return type(shapes)(_keras_tensors_for_shapes(s, dtype) for s in shapes)
 
 
 def _trace(layer, args: tuple, kwargs: dict):
@@ -55,7 +43,7 @@ def _trace(layer, args: tuple, kwargs: dict):
     graph = FuncGraph(f"scratch_{layer.name}")
     with tapes_paused(), graph_scope(graph):
         def placeholder(x):
-            if _is_keras_tensor(x):
+            if is_keras_tensor(x):
                 return graph.placeholder(TensorSpec(x.shape, x.dtype))
             return x
         graph_args = nest.map_structure(placeholder, args)
@@ -65,7 +53,7 @@ def _trace(layer, args: tuple, kwargs: dict):
         except Exception as error:
             error.add_note(f"Could not infer the output shape / dtype of '{layer.name}' (of type "
                            f"{type(layer).__name__}) by calling it on symbolic inputs "
-                           f"{[x for x in nest.flatten(args) if _is_keras_tensor(x)]}. Either its "
+                           f"{[x for x in nest.flatten(args) if is_keras_tensor(x)]}. Either its "
                            "`call()` method fails on them, or the layer needs a "
                            "`compute_output_shape()` method.")
             raise
@@ -79,13 +67,10 @@ def output_shape_by_tracing(layer, input_shape, *args, **kwargs):
     """`compute_output_shape` of a layer that does not define it: traced from `call`."""
     def keras_tensor(shape):
         return KerasTensor(shape, layer.compute_dtype)
-    if _is_shape(input_shape) or hasattr(input_shape, "as_list"):
-        inputs = keras_tensor(input_shape)
-    else:
-        inputs = _map_shapes(input_shape, keras_tensor)
+    inputs = _map_shapes(input_shape, keras_tensor)
     layer._maybe_build(inputs)
     outputs = _trace(layer, (inputs,), {})
-    return nest.map_structure(lambda t: t.shape if _is_keras_tensor(t) else t, outputs)
+    return nest.map_structure(lambda t: t.shape if is_keras_tensor(t) else t, outputs)
 
 
 def _map_shapes(shapes, fn):
