@@ -26,8 +26,10 @@ class Tensor:
     """
 
     # `_variable_slice` is set only on `variable[key]` results, for `variable[key].assign(...)`;
-    # `_keras_mask` only on outputs of Keras layers that compute a mask (as on TF's tensors).
-    __slots__ = ("_value", "_dtype", "_variable_slice", "_keras_mask", "__weakref__")
+    # `_keras_mask` only on outputs of Keras layers that compute a mask, `_keras_logits` on outputs
+    # of softmax/sigmoid activations (as on TF's tensors, so a cross-entropy can use the logits).
+    __slots__ = ("_value", "_dtype", "_variable_slice", "_keras_mask", "_keras_logits",
+                 "__weakref__")
     __array_priority__ = 100  # so `ndarray + tensor` defers to Tensor.__radd__
 
     def __init__(self, value, dtype: dtypes.DType):

@@ -432,3 +432,15 @@ class Variable:
                           synchronization=self._synchronization, aggregation=self._aggregation)
         memo[id(self)] = copied
         return copied
+
+
+def apply_kernel(kernel, variables, values, **kwargs) -> None:
+    """Runs `kernel(variables, *arrays, **kwargs)`, which replaces the `_value` of `variables`
+    with new arrays computed from theirs and from `values` (tensors), now or, while a graph is
+    traced, each time the graph runs. It is how an optimizer updates a weight and its slots in
+    one step (TensorFlow's ResourceApply* ops); the kernel must not write into an existing array,
+    so a tensor read earlier keeps its value."""
+    if state.graph is not None:
+        state.graph.update_variables(tuple(variables), kernel, tuple(values), kwargs)
+        return
+    kernel(tuple(variables), *[np.asarray(convert_to_tensor(v)._value) for v in values], **kwargs)

@@ -40,6 +40,16 @@ for _method, _prim in graph_ir._ASSIGNS.items():
     emitters[_prim] = _emit_assign(_method)
 
 
+def _emit_variables_kernel(node, ins, outs, bind):
+    kernel = bind(node.attrs["kernel"], "kernel")
+    variables = bind(node.attrs["variables"], "vs")
+    kwargs = bind(node.attrs["kwargs"], "kw")
+    return f"{kernel}({variables}, {', '.join(ins)}{', ' if ins else ''}**{kwargs})"
+
+
+emitters[graph_ir.VARIABLES_KERNEL] = _emit_variables_kernel
+
+
 class CompiledGraph:
     """A graph compiled to Python: call it with one array per graph input; returns a list of
     arrays, one per graph output."""

@@ -251,6 +251,11 @@ def _variable_method_forward(*values, variable, method, kwargs):
     return ()
 
 
+def _variables_kernel_forward(*values, variables, kernel, kwargs):
+    kernel(variables, *values, **kwargs)
+    return ()
+
+
 def _no_outputs(*specs, **attrs):
     return ()
 
@@ -268,6 +273,10 @@ ASSIGN_SUB_VARIABLE = primitive("AssignSubVariableOp", _assign_sub_forward, None
 # Sliced assignment and the scatter family: the eager method runs when the graph runs.
 VARIABLE_METHOD = primitive("ResourceVariableUpdate", _variable_method_forward, None, _no_outputs,
                             multi_output=True, stateful=True)
+# A NumPy kernel updating several variables at once (an optimizer's step for one weight and its
+# slots): one node instead of dozens of small ones, since each node costs a Python call.
+VARIABLES_KERNEL = primitive("ResourceApplyKernel", _variables_kernel_forward, None, _no_outputs,
+                             multi_output=True, stateful=True)
 _ASSIGNS = {"assign": ASSIGN_VARIABLE, "assign_add": ASSIGN_ADD_VARIABLE,
             "assign_sub": ASSIGN_SUB_VARIABLE}
 
@@ -440,13 +449,16 @@ class FuncGraph:
                               (TensorSpec(variable.shape, variable.dtype),), "read_variable_op")
         return variable._notify_read(node.outputs[0])
 
-    def update_variable(self, variable, method: str, values: tuple, kwargs: dict) -> None:
-        """A write to `variable` (`method` is the Variable method: assign, assign_add...)."""
+    def _mark_written(self, variable) -> None:
         self._track_variable(variable)
         graph = self  # a write in a branch or a loop body is a write in each enclosing graph
         while graph is not None:
             graph.local_variable_ids.add(variable._id)
             graph = graph.outer_graph
+
+    def update_variable(self, variable, method: str, values: tuple, kwargs: dict) -> None:
+        """A write to `variable` (`method` is the Variable method: assign, assign_add...)."""
+        self._mark_written(variable)
         prim = _ASSIGNS.get(method)
         if prim is not None:
             self._new_node(prim, (self.own(values[0]),), {"variable": variable}, ())
@@ -454,6 +466,14 @@ class FuncGraph:
             inputs = tuple(self.own(v) for v in values)
             self._new_node(VARIABLE_METHOD, inputs, {"variable": variable, "method": method,
                                                       "kwargs": kwargs}, ())
+
+    def update_variables(self, variables: tuple, kernel, values: tuple, kwargs: dict) -> None:
+        """A write to all `variables` by `kernel(variables, *arrays, **kwargs)`."""
+        for variable in variables:
+            self._mark_written(variable)
+        inputs = tuple(self.own(v) for v in values)
+        self._new_node(VARIABLES_KERNEL, inputs, {"variables": tuple(variables), "kernel": kernel,
+                                                  "kwargs": kwargs}, ())
 
     def lift_initial_value(self, initial_value):
         """The eager initial value of a variable created while this graph is traced."""
