@@ -102,6 +102,7 @@ class Layer:
         set_(self, "_non_trainable_variables", [])
         set_(self, "_tracked_attrs", {})
         set_(self, "_losses", [])
+        set_(self, "_metrics", [])
         set_(self, "_tracking_ready", True)
 
     def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None,
@@ -143,7 +144,7 @@ class Layer:
         tracked = self._tracked_attrs
         if name in tracked:
             self._untrack(tracked.pop(name))
-        if isinstance(value, (Layer, _TFVariable, list, tuple, dict)):
+        if isinstance(value, (Layer, _TFVariable, list, tuple, dict, _metric_class())):
             value = self._track_value(value)
             tracked[name] = value
         object.__setattr__(self, name, value)
@@ -166,6 +167,10 @@ class Layer:
                     all(value is not v for v in self._non_trainable_variables):
                 own.append(value)
             return value
+        if isinstance(value, _metric_class()):
+            if all(value is not m for m in self._metrics):
+                self._metrics.append(value)
+            return value
         if isinstance(value, list) and not _is_plain_data(value):
             return TrackedList([self._track_value(v) for v in value], self)
         if isinstance(value, dict) and not _is_plain_data(value.values()):
@@ -178,6 +183,8 @@ class Layer:
     def _untrack(self, value) -> None:
         if isinstance(value, Layer):
             self._layers[:] = [l for l in self._layers if l is not value]
+        elif isinstance(value, _metric_class()):
+            self._metrics[:] = [m for m in self._metrics if m is not value]
         elif isinstance(value, _TFVariable):
             self._trainable_variables[:] = [v for v in self._trainable_variables if v is not value]
             self._non_trainable_variables[:] = [v for v in self._non_trainable_variables
@@ -328,6 +335,37 @@ class Layer:
             if not isinstance(x, (Tensor, _TFVariable)):
                 x = convert_to_tensor(x, dtype=self.compute_dtype)
             self._losses.append(x)
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects held by this layer and its sub-layers."""
+        out = list(self._metrics)
+        for layer in self._layers:
+            out.extend(layer.metrics)
+        return out
+
+    @property
+    def metrics_variables(self) -> list:
+        return [v for m in self.metrics for v in m.variables]
+
+    def add_metric(self, value, name: Optional[str] = None, aggregation=None) -> None:
+        """Reports `value` as a metric of this layer (TensorFlow 2's API; Keras 3 removed it).
+        The result of calling a metric this layer holds is reported by that metric already;
+        any other value is averaged by a `Mean` metric called `name`."""
+        from tensorweave.keras.metrics.reduction_metrics import Mean
+        if any(getattr(m, "_last_result", None) is value for m in self.metrics):
+            return
+        if name is None:
+            raise ValueError("Please provide a name for your metric like "
+                             "`self.add_metric(tf.reduce_sum(inputs), name='mean_activation')`")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"We currently support only `mean` aggregation for metrics added "
+                             f"with add_metric; received aggregation={aggregation!r}")
+        metric = next((m for m in self._metrics if m.name == name), None)
+        if metric is None:
+            metric = Mean(name=name)
+            self._metrics.append(metric)
+        metric.update_state(value)
 
     @property
     def losses(self) -> list:
@@ -592,6 +630,18 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _metric_class():
+    """keras.metrics.Metric, imported on first use (the metrics package imports this module)."""
+    global _METRIC
+    if _METRIC is None:
+        from tensorweave.keras.metrics.metric import Metric
+        _METRIC = Metric
+    return _METRIC
+
+
+_METRIC = None
 
 
 def _is_plain_data(values) -> bool:

@@ -5,7 +5,41 @@ from __future__ import annotations
 import weakref
 
 
-class TrackedList(list):
+class _WeightsOfValues:
+    """`trainable_variables` & co. of a tracked list or dict: the weights of the layers and the
+    variables it holds, as TensorFlow 2's tracked data structures offer them (seed code asks
+    `model.deep_layers.trainable_variables` of a list of layers)."""
+
+    def _held(self):
+        return self.values() if isinstance(self, dict) else self
+
+    def _collect(self, attribute: str, keep) -> list:
+        out = []
+        for value in self._held():
+            if hasattr(value, attribute):
+                out.extend(getattr(value, attribute))
+            elif hasattr(value, "trainable") and hasattr(value, "assign") and keep(value):
+                out.append(value)
+        return out
+
+    @property
+    def trainable_weights(self) -> list:
+        return self._collect("trainable_weights", lambda v: v.trainable)
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return self._collect("non_trainable_weights", lambda v: not v.trainable)
+
+    @property
+    def weights(self) -> list:
+        return self.trainable_weights + self.non_trainable_weights
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+
+class TrackedList(_WeightsOfValues, list):
     """A list attribute of a layer: what is put into it later is tracked too."""
 
     def __init__(self, values=(), owner=None):
@@ -40,7 +74,7 @@ class TrackedList(list):
         return list, (list(self),)
 
 
-class TrackedDict(dict):
+class TrackedDict(_WeightsOfValues, dict):
     """A dict attribute of a layer: values set later are tracked too."""
 
     def __init__(self, values=(), owner=None):
