@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensorweave.framework import dtypes
+from tensorweave.framework import dtypes, memory  # noqa: F401 - memory: tunes the allocator
 from tensorweave.framework.tensor_shape import TensorShape
 
 CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
