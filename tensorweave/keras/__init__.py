@@ -1,7 +1,7 @@
 """tf.keras / keras: re-exports only; the engine lives in keras/engine/, layers in keras/layers/."""
 from tensorweave.keras import (  # noqa: F401 - namespaces
-    activations, backend, config, constraints, initializers, layers, losses, metrics, models,
-    optimizers, regularizers, saving, utils)
+    activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses,
+    metrics, models, optimizers, regularizers, saving, utils)
 from tensorweave.keras.engine.functional import Functional  # noqa: F401
 from tensorweave.keras.engine.input_layer import Input
 from tensorweave.keras.engine.input_spec import InputSpec

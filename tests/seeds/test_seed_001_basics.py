@@ -109,9 +109,9 @@ def test_two_ways_to_cut_a_dependency_both_give_one():
     assert g.gradient(z, x).numpy() == 1.0
 
 
-def test_linear_regression_demo_learns_the_true_parameters(capsys):
-    from tensorweave import demo
-    demo.main()
+def test_linear_regression_learns_the_true_parameters(capsys):
+    from tests.seeds import seed001_linear_regression
+    seed001_linear_regression.main()
     out = capsys.readouterr().out
     losses = [float(v) for v in re.findall(r"epoch \d, loss ([0-9.e-]+)", out)]
     assert len(losses) == 9 and losses[2] < 1e-3 and losses[0] > losses[2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tensorweave.keras.engine.layer import Layer
+from tensorweave.keras.trainers.trainer import Trainer
 
 _functional_variants: dict = {}
 
@@ -24,7 +25,7 @@ def _functional_variant(cls):
     return variant
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features."""
 
     _keras_module = "keras"
@@ -96,3 +97,19 @@ class Model(Layer):
         summary.print_summary(self, line_length=line_length, positions=positions,
                               print_fn=print_fn, expand_nested=expand_nested,
                               show_trainable=show_trainable, layer_range=layer_range)
+
+    # -- files (the formats live in keras/saving/) -----------------------------------------------
+    def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
+        """Writes the model (config, weights, optimizer state) as a `.keras` file."""
+        from tensorweave.keras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Writes the weights as a Keras `.weights.h5` file."""
+        from tensorweave.keras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        """Reads weights written by `save_weights` (or by Keras)."""
+        from tensorweave.keras.saving import saving_api
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)

@@ -1,0 +1,1 @@
+"""The Keras trainer: compile, fit, evaluate, predict (mixed into Model)."""
