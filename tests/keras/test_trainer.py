@@ -481,3 +481,40 @@ def test_predict_and_predict_on_batch_of_a_multi_output_model_return_its_structu
     assert set(out) == {"u", "v"} and out["u"].shape == (10, 2) and out["v"].shape == (10, 3)
     single = model.predict_on_batch(x)
     np.testing.assert_allclose(single["v"], out["v"], rtol=1e-6)
+
+
+def test_tf2_style_train_step_with_the_deprecated_compiled_loss_and_metrics():
+    class TF2Style(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            gradients = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = keras.Input((4,))
+    model = TF2Style(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    x, y = regression_data(n=64)
+    with pytest.warns(UserWarning, match="deprecated"):
+        history = model.fit(x, y, epochs=2, verbose=0)
+    assert set(history.history) == {"mae", "loss"}  # compile_metrics' dict is flattened
+    assert history.history["mae"][-1] < history.history["mae"][0]
+
+
+def test_steps_per_execution_calls_batch_callbacks_every_n_steps_and_initial_epoch():
+    x, y = regression_data(n=64)
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+    model = mlp()
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
+    history = model.fit(x, y, batch_size=8, epochs=3, initial_epoch=1, verbose=0,
+                        callbacks=[Count()])
+    assert seen == [1, 3, 5, 7] * 2 and history.epoch == [1, 2]
+    assert int(model.optimizer.iterations.numpy()) == 16

@@ -108,14 +108,30 @@ class Trainer:
         _set(self, "_jit_compile", bool(value))
         self._reset_step_functions()
 
-    @property
-    def compiled_loss(self):
-        """The compiled loss (Keras 3 keeps it as `_compile_loss`)."""
-        return self._compile_loss
+    # -- tf.keras 2's names, kept as Keras 3 keeps them (deprecated shims) -----------------------
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """Deprecated: `compute_loss` (which adds the layers' losses itself)."""
+        warnings.warn("`model.compiled_loss()` is deprecated. Instead, use "
+                      "`model.compute_loss(x, y, y_pred, sample_weight, training)`.", stacklevel=2)
+        return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
 
     @property
     def compiled_metrics(self):
-        return self._compile_metrics
+        """Deprecated: an object whose `update_state(y, y_pred, sample_weight)` updates every
+        metric of the model (a Mean tracker with the predictions, as Keras 3 does)."""
+        model = self
+
+        class DeprecatedCompiledMetric:
+            def update_state(self, y, y_pred, sample_weight=None):
+                warnings.warn("`model.compiled_metrics()` is deprecated. Instead, use e.g.:\n"
+                              "```\nfor metric in self.metrics:\n    metric.update_state(y, "
+                              "y_pred)\n```\n", stacklevel=2)
+                for metric in model.metrics:
+                    if isinstance(metric, Mean):
+                        metric.update_state(y_pred, sample_weight=sample_weight)
+                    else:
+                        metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return DeprecatedCompiledMetric()
 
     def get_compile_config(self) -> dict:
         from tensorweave.keras.saving import serialization
