@@ -7,6 +7,7 @@ import os
 import shutil
 
 from tensorweave.keras.callbacks.callback import Callback
+from tensorweave.keras.callbacks.save_frequency import due_on_batch
 from tensorweave.keras.saving import saving_lib
 
 
@@ -92,18 +93,7 @@ class BackupAndRestore(Callback):
             json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
     def _should_save_on_batch(self, batch) -> bool:
-        if self.save_freq == "epoch":
-            return False
-        if batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return due_on_batch(self, batch)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

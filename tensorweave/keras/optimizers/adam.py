@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from tensorweave.framework.convert import convert_to_tensor
-from tensorweave.keras.optimizers.base_optimizer import Optimizer, constant, difference, store
+from tensorweave.keras.optimizers.base_optimizer import (
+    Optimizer, constant, difference, moving_average, store)
 from tensorweave.ops import math_ops
 
 
@@ -16,13 +17,8 @@ def adam_kernel(variables, gradient, alpha, *, beta_1, beta_2, epsilon):
         w <- w - m * alpha / (sqrt(v) + epsilon),   alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
     """
     variable, m, v = variables[:3]
-    new_m = np.subtract(gradient, m._value)
-    new_m *= 1 - beta_1
-    new_m += m._value
-    new_v = np.square(gradient)
-    new_v -= v._value
-    new_v *= 1 - beta_2
-    new_v += v._value
+    new_m = moving_average(m._value, gradient, beta_1)
+    new_v = moving_average(v._value, np.square(gradient), beta_2)
     used = new_v
     if len(variables) == 4:
         v_hat = variables[3]

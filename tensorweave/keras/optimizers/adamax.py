@@ -5,7 +5,7 @@ import numpy as np
 
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.optimizers.base_optimizer import (
-    Optimizer, constant, difference, inplace, store)
+    Optimizer, constant, difference, inplace, moving_average, store)
 from tensorweave.ops import math_ops
 
 
@@ -17,9 +17,7 @@ def adamax_kernel(variables, gradient, learning_rate, one_minus_beta_1_power, *,
         w <- w - lr * m / ((1 - beta_1^t) * (u + epsilon))
     """
     variable, m, u = variables
-    new_m = np.subtract(gradient, m._value)
-    new_m *= 1 - beta_1
-    new_m += m._value
+    new_m = moving_average(m._value, gradient, beta_1)
     new_u = inplace(np.maximum, np.multiply(u._value, beta_2), np.abs(gradient))
     denominator = new_u + epsilon
     denominator *= one_minus_beta_1_power

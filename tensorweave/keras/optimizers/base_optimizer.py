@@ -50,6 +50,15 @@ def difference(a, t):
     return a - t
 
 
+def moving_average(average, value, decay):
+    """average + (value - average) * (1 - decay), as a new array: the moment estimates of the
+    Adam family (Keras's `m.assign_add((g - m) * (1 - beta_1))`)."""
+    new = np.subtract(value, average)
+    new *= 1 - decay
+    new += average
+    return new
+
+
 def inplace(ufunc, t, *others):
     """ufunc(t, *others), written into `t` (a temporary of the kernel) when it is an array."""
     if type(t) is np.ndarray:

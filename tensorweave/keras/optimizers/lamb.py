@@ -5,7 +5,7 @@ import numpy as np
 
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.optimizers.base_optimizer import (
-    Optimizer, constant, difference, inplace, store)
+    Optimizer, constant, difference, inplace, moving_average, store)
 from tensorweave.ops import math_ops
 
 
@@ -19,13 +19,8 @@ def lamb_kernel(variables, gradient, learning_rate, one_minus_beta_1_power,
     """
     variable, m, v = variables
     w = variable._value
-    new_m = np.subtract(gradient, m._value)
-    new_m *= 1 - beta_1
-    new_m += m._value
-    new_v = np.square(gradient)
-    new_v -= v._value
-    new_v *= 1 - beta_2
-    new_v += v._value
+    new_m = moving_average(m._value, gradient, beta_1)
+    new_v = moving_average(v._value, np.square(gradient), beta_2)
     update = np.divide(new_m, one_minus_beta_1_power)
     denominator = np.divide(new_v, one_minus_beta_2_power)
     denominator = inplace(np.sqrt, denominator)

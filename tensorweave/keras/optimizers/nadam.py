@@ -7,7 +7,7 @@ from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.engine import backend_config
 from tensorweave.keras.engine.naming import unique_name
 from tensorweave.keras.optimizers.base_optimizer import (
-    Optimizer, constant, difference, inplace, store)
+    Optimizer, constant, difference, inplace, moving_average, store)
 from tensorweave.ops import math_ops
 
 
@@ -23,13 +23,8 @@ def nadam_kernel(variables, gradient, learning_rate, u_next, one_minus_u_product
         w <- w - lr * m_hat / (sqrt(v_hat) + epsilon)
     """
     variable, m, v = variables
-    new_m = np.subtract(gradient, m._value)
-    new_m *= 1 - beta_1
-    new_m += m._value
-    new_v = np.square(gradient)
-    new_v -= v._value
-    new_v *= 1 - beta_2
-    new_v += v._value
+    new_m = moving_average(m._value, gradient, beta_1)
+    new_v = moving_average(v._value, np.square(gradient), beta_2)
     m_hat = np.multiply(new_m, u_next)
     m_hat /= one_minus_u_product_next
     current = np.multiply(gradient, one_minus_u)

@@ -107,8 +107,14 @@ class _Outputs:
                              f"output order or a dict keyed by {self.names}).")
         return flat
 
+    def flatten_weights(self, sample_weight) -> list:
+        """Sample weights per output: one array serves every output."""
+        if isinstance(sample_weight, (list, tuple, dict)):
+            return self.flatten(sample_weight)
+        return [sample_weight] * self.count
 
-def _per_output(spec, outputs: _Outputs, argument: str) -> list:
+
+def _per_output(spec, outputs: "_Outputs", argument: str) -> list:
     """`spec` (one entry for all outputs, a list per output, or a dict by output name) as a list
     with one entry per output."""
     n = outputs.count
@@ -171,8 +177,7 @@ class CompileLoss:
             self.build(y_true, y_pred)
         outputs = self._outputs
         y_true, y_pred = outputs.flatten(y_true), outputs.flatten(y_pred)
-        weights = outputs.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) \
-            else [sample_weight] * outputs.count
+        weights = outputs.flatten_weights(sample_weight)
         total = None
         for k, (i, loss, weight, _) in enumerate(self._losses):
             value = loss(y_true[i], y_pred[i], weights[i])
@@ -240,8 +245,7 @@ class CompileMetrics:
             self.build(y_true, y_pred)
         outputs = self._outputs
         y_true, y_pred = outputs.flatten(y_true), outputs.flatten(y_pred)
-        weights = outputs.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) \
-            else [sample_weight] * outputs.count
+        weights = outputs.flatten_weights(sample_weight)
         for i, metric, weighted, _ in self._flat:
             if weighted:
                 metric.update_state(y_true[i], y_pred[i], sample_weight=weights[i])

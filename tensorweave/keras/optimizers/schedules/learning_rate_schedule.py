@@ -43,6 +43,12 @@ def _start(schedule, step):
     return initial, dtype, math_ops.cast(step, dtype)
 
 
+def _decay_periods(step, decay_steps, staircase: bool, dtype):
+    """step / decay_steps, floored with `staircase` (the rate then changes in steps)."""
+    periods = math_ops.divide(step, math_ops.cast(decay_steps, dtype))
+    return math_ops.floor(periods) if staircase else periods
+
+
 class ExponentialDecay(LearningRateSchedule):
     """initial_learning_rate * decay_rate ^ (step / decay_steps); with `staircase`, the exponent
     is floored (the rate drops every `decay_steps` steps)."""
@@ -58,9 +64,7 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __call__(self, step):
         initial, dtype, step = _start(self, step)
-        p = math_ops.divide(step, math_ops.cast(self.decay_steps, dtype))
-        if self.staircase:
-            p = math_ops.floor(p)
+        p = _decay_periods(step, self.decay_steps, self.staircase, dtype)
         return math_ops.multiply(initial, math_ops.pow(math_ops.cast(self.decay_rate, dtype), p))
 
     def get_config(self):
@@ -158,9 +162,7 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __call__(self, step):
         initial, dtype, step = _start(self, step)
-        p = math_ops.divide(step, math_ops.cast(self.decay_steps, dtype))
-        if self.staircase:
-            p = math_ops.floor(p)
+        p = _decay_periods(step, self.decay_steps, self.staircase, dtype)
         denominator = math_ops.add(convert_to_tensor(1, dtype=dtype),
                                    math_ops.multiply(math_ops.cast(self.decay_rate, dtype), p))
         return math_ops.divide(initial, denominator)
