@@ -520,3 +520,31 @@ def test_steps_per_execution_calls_batch_callbacks_every_n_steps_and_initial_epo
                         callbacks=[Count()])
     assert seen == [1, 3, 5, 7] * 2 and history.epoch == [1, 2]
     assert int(model.optimizer.iterations.numpy()) == 16
+
+
+def test_summary_of_a_trained_model_counts_the_optimizer_params_as_keras_does(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    x, y = regression_data(n=32)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(8), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, verbose=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    # Keras 3.15's last lines for the same model (the iteration count is int64: 8 bytes)
+    assert lines[0].splitlines()[-4:] == [
+        " Total params: 149 (600.00 B)", " Trainable params: 49 (196.00 B)",
+        " Non-trainable params: 0 (0.00 B)", " Optimizer params: 100 (404.00 B)"]
+
+
+def test_a_generator_that_runs_out_ends_training_with_a_warning():
+    x, y = regression_data(n=64)
+
+    def batches():
+        for start in range(0, 64, 32):
+            yield x[start:start + 32], y[start:start + 32]
+    model = mlp()
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="ran out of data"):
+        history = model.fit(batches(), epochs=3, verbose=0)
+    assert history.epoch == [0]  # the second epoch found no data
+    assert int(model.optimizer.iterations.numpy()) == 2

@@ -2,3 +2,4 @@
 from tensorweave.keras.engine.functional import Functional  # noqa: F401
 from tensorweave.keras.engine.model import Model
 from tensorweave.keras.engine.sequential import Sequential
+from tensorweave.keras.saving.saving_api import save_model

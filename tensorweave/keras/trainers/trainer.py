@@ -340,10 +340,10 @@ class Trainer:
         end_hook = callbacks.wants("on_train_batch_end")
         every = self.steps_per_execution
         training_logs = None
-        logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
+            logs = None
             for step, batch in iterator.enumerate_epoch():
                 if begin_hook and step % every == 0:
                     callbacks.on_train_batch_begin(step)
@@ -353,7 +353,7 @@ class Trainer:
                 if self.stop_training:
                     break
             if logs is None:
-                break  # no data at all this epoch: nothing more can be trained
+                break  # the data ran out (the iterator warned): nothing more to train on
             epoch_logs = pythonify_logs(self._metrics_or(logs))
             if validation_data is not None and _should_evaluate(epoch, validation_freq):
                 if self._eval_epoch_iterator is None:
