@@ -183,10 +183,10 @@ class CompileLoss:
             value = loss(y_true[i], y_pred[i], weights[i])
             if value.dtype != y_pred[i].dtype and y_pred[i].dtype.is_floating:
                 value = math_ops.cast(value, y_pred[i].dtype)
+            if self.metrics:  # each output's loss is logged before its weight, as Keras does
+                self.metrics[k].update_state(value, sample_weight=array_ops.shape(y_pred[i])[0])
             if weight is not None:
                 value = math_ops.multiply(value, math_ops.cast(weight, value.dtype))
-            if self.metrics:
-                self.metrics[k].update_state(value, sample_weight=array_ops.shape(y_pred[i])[0])
             total = value if total is None else math_ops.add(total, value)
         return total
 
