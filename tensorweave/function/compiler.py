@@ -105,6 +105,11 @@ def _generate(graph: graph_ir.FuncGraph):
         args.append(f"a{i}")
     lines = [f"def run({', '.join(args)}):"]
     line_nodes = {}
+    # the last node reading each tensor: its local is deleted right after, so an intermediate
+    # array is freed (and its memory reused) as soon as the step no longer needs it
+    last_use = {id(t): index for index, node in enumerate(graph.nodes) for t in node.inputs}
+    for t in graph.outputs:
+        last_use[id(t)] = len(graph.nodes)
     for index, node in enumerate(graph.nodes):
         prim = node.prim
         if prim is graph_ir.PLACEHOLDER:
@@ -131,6 +136,11 @@ def _generate(graph: graph_ir.FuncGraph):
         for line in code.splitlines():
             lines.append("    " + line)
             line_nodes[len(lines)] = node
+        done = sorted({name for t, name in zip(node.inputs, ins)
+                       if last_use[id(t)] == index and name[0] in "at" and name[1:2].isdigit()})
+        done += [out for out, t in zip(outs, node.outputs) if id(t) not in last_use]
+        if done:
+            lines.append(f"    del {', '.join(done)}")
     results = [names[id(t)] for t in graph.outputs]
     lines.append(f"    return [{', '.join(results)}]")
     return "\n".join(lines) + "\n", namespace, line_nodes
