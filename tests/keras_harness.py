@@ -86,7 +86,7 @@ def check_gradients(make, x, call_kwargs, rtol=1e-5, atol=1e-6, seed=0):
             tape.watch(tensors[i])
         value = scalar_of(tensors)
     analytic = tape.gradient(value, [tensors[i] for i in differentiable] + list(variables))
-    originals = [v.numpy().copy() for v in variables]
+    originals = [np.array(v.numpy(), np.float64) for v in variables]  # 0-d weights stay arrays
 
     def numeric_scalar(arrays):
         for v, a in zip(variables, arrays[len(differentiable):]):
