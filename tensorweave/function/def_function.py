@@ -62,9 +62,18 @@ def _accepts(traced, value) -> bool:
         if not (signature.is_tensor_argument(value) or isinstance(value, TensorSpec)):
             return False
         spec = signature.spec_of(value)
-        return spec.dtype == traced.dtype and traced.shape.is_compatible_with(spec.shape) and (
-            _unknown_count(traced) >= _unknown_count(spec))
+        return spec.dtype == traced.dtype and _shape_accepts(traced.shape, spec.shape)
     return signature.leaf_key(traced) == signature.leaf_key(value)
+
+
+def _shape_accepts(traced, shape) -> bool:
+    """Whether every shape `shape` admits is one `traced` admits: each traced dim unknown or
+    equal (a spec's unknown dim is served only by an unknown traced dim)."""
+    if traced.rank is None:
+        return True
+    if shape.rank != traced.rank:
+        return False
+    return all(t is None or t == d for t, d in zip(traced.as_list(), shape.as_list()))
 
 
 def _concrete(arguments: dict) -> bool:

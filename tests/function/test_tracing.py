@@ -376,3 +376,12 @@ def test_graph_tensors_have_no_value_while_tracing():
 
     assert float(f(tf.constant(1.0))) == 1.0
     assert tf.executing_eagerly()
+
+
+def test_get_concrete_function_traces_again_for_a_spec_no_trace_admits():
+    f = tf.function(lambda x: x * 2)
+    wide_batch = f.get_concrete_function(tf.TensorSpec([None, 8]))
+    wide_features = f.get_concrete_function(tf.TensorSpec([2, None]))
+    assert wide_features is not wide_batch  # [None, 8] does not admit [2, None]
+    assert wide_features.structured_input_signature[0][0].shape.as_list() == [2, None]
+    assert f.get_concrete_function(tf.TensorSpec([2, 8])) in (wide_batch, wide_features)
