@@ -92,6 +92,10 @@ from tensorweave.ops.init_ops import (
     random_uniform_initializer, zeros_initializer)
 # -- end initializers --
 
+# -- image --
+from tensorweave import image
+# -- end image --
+
 # -- keras (keras/) --
 from tensorweave import keras
 # -- end keras --
