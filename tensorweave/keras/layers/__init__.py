@@ -50,3 +50,8 @@ from tensorweave.keras.layers.spatial import (
     Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
     ZeroPadding2D, ZeroPadding3D)
 # -- end convolution, pooling, spatial --
+# -- recurrent (layers/rnn/) --
+from tensorweave.keras.layers.rnn import (
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
+    SimpleRNN, SimpleRNNCell, StackedRNNCells)
+# -- end recurrent --
