@@ -80,6 +80,32 @@ def _common_config(layer) -> dict:
             "dilation_rate": layer.dilation_rate}
 
 
+def _set_geometry(layer, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                  activation, use_bias, allow_causal=False) -> None:
+    """The arguments every convolution layer standardizes the same way."""
+    layer.rank = rank
+    layer.kernel_size = cu.standardize_tuple(kernel_size, rank, "kernel_size")
+    layer.strides = cu.standardize_tuple(strides, rank, "strides")
+    layer.dilation_rate = cu.standardize_tuple(dilation_rate, rank, "dilation_rate")
+    layer.padding = cu.standardize_padding(padding, allow_causal=allow_causal)
+    layer.data_format = standardize_data_format(data_format)
+    layer.activation = activations.get(activation)
+    layer.use_bias = use_bias
+
+
+def _set_weight_options(layer, **weights) -> None:
+    """`<name>_initializer`, `_regularizer` and `_constraint` for each named weight, from
+    (initializer, regularizer, constraint) identifiers."""
+    for name, (initializer, regularizer, constraint) in weights.items():
+        setattr(layer, f"{name}_initializer", initializers.get(initializer))
+        setattr(layer, f"{name}_regularizer", regularizers.get(regularizer))
+        setattr(layer, f"{name}_constraint", constraints.get(constraint))
+
+
+def _channel_axis(layer) -> int:
+    return -1 if layer.data_format == "channels_last" else 1
+
+
 class BaseConv(Layer):
     """An N-d convolution (cross-correlation) + bias + activation; Conv1D/2D/3D set `rank`."""
 
@@ -91,22 +117,13 @@ class BaseConv(Layer):
                  **kwargs):
         _no_lora(lora_rank)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.filters = _filters(filters)
         self.groups = groups
-        self.kernel_size = cu.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = cu.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = cu.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = cu.standardize_padding(padding, allow_causal=rank == 1)
-        self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                      activation, use_bias, allow_causal=rank == 1)
+        _set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
             raise ValueError("The number of groups must be a positive integer. Received: "
@@ -120,8 +137,7 @@ class BaseConv(Layer):
 
     def build(self, input_shape):
         channels = _input_channels(self, input_shape)
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={_channel_axis(self): channels})
         if channels % self.groups:
             raise ValueError("The number of input channels must be evenly divisible by the "
                              f"number of groups. Received groups={self.groups}, but the input "
@@ -262,23 +278,14 @@ class BaseConvTranspose(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.filters = _filters(filters)
-        self.kernel_size = cu.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = cu.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = cu.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = cu.standardize_padding(padding)
+        _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                      activation, use_bias)
         self.output_padding = None if output_padding is None else cu.standardize_tuple(
             output_padding, rank, "output_padding", allow_zero=True)
-        self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        _set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
         if self.output_padding is not None:
             for i, (extra, stride) in enumerate(zip(self.output_padding, self.strides)):
@@ -294,8 +301,7 @@ class BaseConvTranspose(Layer):
 
     def build(self, input_shape):
         channels = _input_channels(self, input_shape)
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={_channel_axis(self): channels})
         self.kernel = self.add_weight(
             name="kernel", shape=self.kernel_size + (self.filters, channels),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
@@ -497,29 +503,19 @@ class BaseDepthwiseConv(Layer):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.depth_multiplier = _positive_multiplier(depth_multiplier)
-        self.kernel_size = cu.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = cu.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = cu.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = cu.standardize_padding(padding)
-        self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                      activation, use_bias)
+        _set_weight_options(
+            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
         self.kernel = None
         self.bias = None
 
     def build(self, input_shape):
         channels = _input_channels(self, input_shape)
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={_channel_axis(self): channels})
         self.compute_output_shape(input_shape)
         self.kernel = self.add_weight(
             name="kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
@@ -612,25 +608,14 @@ class BaseSeparableConv(Layer):
                  activity_regularizer=None, depthwise_constraint=None, pointwise_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.depth_multiplier = _positive_multiplier(depth_multiplier)
         self.filters = _filters(filters)
-        self.kernel_size = cu.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = cu.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = cu.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = cu.standardize_padding(padding)
-        self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                      activation, use_bias)
+        _set_weight_options(
+            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
         self.depthwise_kernel = None
         self.pointwise_kernel = None
@@ -638,8 +623,7 @@ class BaseSeparableConv(Layer):
 
     def build(self, input_shape):
         channels = _input_channels(self, input_shape)
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={_channel_axis(self): channels})
         self.compute_output_shape(input_shape)
         self.depthwise_kernel = self.add_weight(
             name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),

@@ -7,9 +7,8 @@ from __future__ import annotations
 import tensorweave as tf
 from tensorweave.keras import activations
 from tensorweave.keras.engine.input_spec import InputSpec
-from tensorweave.keras.layers.rnn.cell_base import (
-    RecurrentCell, default_activations, delegate, read)
-from tensorweave.keras.layers.rnn.rnn import RNN
+from tensorweave.keras.layers.rnn.cell_base import RecurrentCell, delegate, read
+from tensorweave.keras.layers.rnn.fused_rnn import FusedRNN
 from tensorweave.ops import rnn_ops
 from tensorweave.util import nest
 
@@ -128,12 +127,11 @@ class GRUCell(RecurrentCell):
           "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
           "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
           "reset_after")
-class GRU(RNN):
+class GRU(FusedRNN):
     """Gated Recurrent Unit layer. With tanh / sigmoid (the defaults) and no recurrent dropout
     in training, the whole sequence runs in one fused kernel (both `reset_after` variants);
     `use_cudnn=False` keeps the step-by-step loop."""
 
-    _fused_kernel = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -157,40 +155,16 @@ class GRU(RNN):
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of "
-                             f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
-        self.use_cudnn = use_cudnn
+        self._set_use_cudnn(use_cudnn)
 
-    def _can_fuse(self, training) -> bool:
+    def _run_fused(self, sequences, initial_state, mask):
         cell = self.cell
-        return self._fused_kernel and self.use_cudnn in ("auto", True) and \
-            default_activations(cell, gated=True) and \
-            not (training and (cell.recurrent_dropout > 0 or cell.implementation == 1))
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if not self._can_fuse(training):
-            if self.use_cudnn is True:
-                raise ValueError("use_cudnn=True was specified, but cuDNN is not supported for "
-                                 "this layer configuration with this backend. Pass "
-                                 "use_cudnn='auto' to fallback to a non-cuDNN implementation.")
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-        if training and 0.0 < cell.dropout < 1.0:
-            dp_mask = cell.get_dropout_mask(sequences[:, 0])
-            sequences = sequences * tf.expand_dims(dp_mask, 1)
         h0 = initial_state[0] if nest.is_nested(initial_state) else initial_state
         outputs, h = rnn_ops.gru_sequence(
             sequences, h0, read(cell, cell.kernel), read(cell, cell.recurrent_kernel),
             read(cell, cell.bias), mask=mask, go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask, reset_after=cell.reset_after)
-        return (h if mask is None else outputs[:, -1]), outputs, [h]
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
+        return outputs, h, [h]
 
     def get_config(self):
         from tensorweave.keras import regularizers

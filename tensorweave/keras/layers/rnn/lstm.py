@@ -7,9 +7,8 @@ import numpy as np
 import tensorweave as tf
 from tensorweave.keras import activations, initializers
 from tensorweave.keras.engine.input_spec import InputSpec
-from tensorweave.keras.layers.rnn.cell_base import (
-    RecurrentCell, default_activations, delegate, read)
-from tensorweave.keras.layers.rnn.rnn import RNN
+from tensorweave.keras.layers.rnn.cell_base import RecurrentCell, delegate, read
+from tensorweave.keras.layers.rnn.fused_rnn import FusedRNN
 from tensorweave.ops import rnn_ops
 
 
@@ -119,12 +118,10 @@ class LSTMCell(RecurrentCell):
           "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
           "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
           "recurrent_dropout")
-class LSTM(RNN):
+class LSTM(FusedRNN):
     """Long Short-Term Memory layer. With tanh / sigmoid (the defaults) and no recurrent
     dropout in training, the whole sequence runs in one fused kernel (forward and backward),
     as TensorFlow dispatches to cuDNN on a GPU; `use_cudnn=False` keeps the step-by-step loop."""
-
-    _fused_kernel = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -149,39 +146,15 @@ class LSTM(RNN):
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of "
-                             f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
-        self.use_cudnn = use_cudnn
+        self._set_use_cudnn(use_cudnn)
 
-    def _can_fuse(self, training) -> bool:
+    def _run_fused(self, sequences, initial_state, mask):
         cell = self.cell
-        return self._fused_kernel and self.use_cudnn in ("auto", True) and \
-            default_activations(cell, gated=True) and \
-            not (training and (cell.recurrent_dropout > 0 or cell.implementation == 1))
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if not self._can_fuse(training):
-            if self.use_cudnn is True:
-                raise ValueError("use_cudnn=True was specified, but cuDNN is not supported for "
-                                 "this layer configuration with this backend. Pass "
-                                 "use_cudnn='auto' to fallback to a non-cuDNN implementation.")
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-        if training and 0.0 < cell.dropout < 1.0:
-            dp_mask = cell.get_dropout_mask(sequences[:, 0])
-            sequences = sequences * tf.expand_dims(dp_mask, 1)
         outputs, h, c = rnn_ops.lstm_sequence(
             sequences, initial_state[0], initial_state[1], read(cell, cell.kernel),
             read(cell, cell.recurrent_kernel), read(cell, cell.bias), mask=mask,
             go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask)
-        return (h if mask is None else outputs[:, -1]), outputs, [h, c]
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
+        return outputs, h, [h, c]
 
     def get_config(self):
         config = super().get_config()

@@ -4,9 +4,8 @@ from __future__ import annotations
 import tensorweave as tf
 from tensorweave.keras import activations
 from tensorweave.keras.engine.input_spec import InputSpec
-from tensorweave.keras.layers.rnn.cell_base import (
-    RecurrentCell, default_activations, delegate, read)
-from tensorweave.keras.layers.rnn.rnn import RNN
+from tensorweave.keras.layers.rnn.cell_base import RecurrentCell, delegate, read
+from tensorweave.keras.layers.rnn.fused_rnn import FusedRNN
 from tensorweave.ops import rnn_ops
 
 
@@ -62,11 +61,11 @@ class SimpleRNNCell(RecurrentCell):
           "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
           "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
           "recurrent_dropout")
-class SimpleRNN(RNN):
+class SimpleRNN(FusedRNN):
     """A fully connected recurrent layer; with tanh (the default) and no recurrent dropout in
     training, the whole sequence runs in one fused kernel."""
 
-    _fused_kernel = True
+    _gated = False
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -89,29 +88,16 @@ class SimpleRNN(RNN):
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
         self.input_spec = [InputSpec(ndim=3)]
 
-    def _can_fuse(self, training) -> bool:
-        cell = self.cell
-        return self._fused_kernel and default_activations(cell, gated=False) and \
-            not (training and cell.recurrent_dropout > 0)
+    def _input_dropout_applies(self, cell) -> bool:
+        return cell.dropout > 0
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if not self._can_fuse(training):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
+    def _run_fused(self, sequences, initial_state, mask):
         cell = self.cell
-        if training and cell.dropout > 0:
-            dp_mask = cell.get_dropout_mask(sequences[:, 0])
-            sequences = sequences * tf.expand_dims(dp_mask, 1)
         outputs, h = rnn_ops.simple_rnn_sequence(
             sequences, initial_state[0], read(cell, cell.kernel),
             read(cell, cell.recurrent_kernel), read(cell, cell.bias), mask=mask,
             go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask)
-        return (h if mask is None else outputs[:, -1]), outputs, [h]
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training,
-                            initial_state=initial_state)
+        return outputs, h, [h]
 
     def get_config(self):
         config = super().get_config()
