@@ -71,7 +71,8 @@ def _trace(name: str, fn: Callable, args_structure=None, specs=None, local_varia
                 args = nest.pack_sequence_as(args_structure, placeholders, expand_composites=True)
                 result = fn(*args) if isinstance(args_structure, (list, tuple)) and \
                     not nest._is_namedtuple(args_structure) else fn(args)
-            leaves = nest.flatten(result, expand_composites=True)
+            # a branch run for its side effects alone (assignments) returns None: no outputs
+            leaves = [] if result is None else nest.flatten(result, expand_composites=True)
             outs = [graph.own(_as_tensor(v, name)) for v in leaves]
     finally:
         state.tapes = saved
@@ -149,6 +150,10 @@ IF = primitive("If", _if_forward, _if_grad, _if_abstract, multi_output=True)
 
 
 def _check_branches(true_result, false_result) -> None:
+    if (true_result is None) != (false_result is None):
+        raise ValueError(f"true_fn and false_fn arguments to tf.cond must both return None or "
+                         f"both return tensors.\n\ntrue_fn output: {true_result}\nfalse_fn "
+                         f"output: {false_result}")
     try:
         nest.assert_same_structure(true_result, false_result, expand_composites=True)
     except (ValueError, TypeError) as exc:
@@ -179,6 +184,8 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     else_caps = [outer for outer, _ in else_graph.captures]
     outs = execute(IF, (pred, *then_caps, *else_caps),
                    {"then_graph": then_graph, "else_graph": else_graph, "n_then": len(then_caps)})
+    if true_result is None:
+        return None
     return nest.pack_sequence_as(true_result, list(outs), expand_composites=True)
 
 

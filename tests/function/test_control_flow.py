@@ -256,3 +256,25 @@ def test_case_first_true_and_default():
         assert int(compiled(tf.constant(x))) == expected
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.case([(tf.constant(True), lambda: 1), (tf.constant(True), lambda: 2)], exclusive=True)
+
+
+def test_cond_branches_run_for_their_side_effects_return_none():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def step(x):
+        def up():
+            v.assign_add(1.0)
+
+        def down():
+            v.assign_sub(1.0)
+        assert tf.cond(x > 0, up, down) is None
+        return v.read_value()
+    assert float(step(tf.constant(1.0))) == 2.0
+    assert float(step(tf.constant(-1.0))) == 1.0
+
+    @tf.function
+    def mixed(x):
+        return tf.cond(x > 0, lambda: None, lambda: x)
+    with pytest.raises(ValueError, match="both return None"):
+        mixed(tf.constant(1.0))

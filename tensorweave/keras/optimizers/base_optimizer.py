@@ -93,12 +93,10 @@ def constant(value, dtype):
 
 
 def _side_effect_cond(pred, true_fn, false_fn) -> None:
-    """tf.cond of two branches run for their variable updates only (each returns a dummy
-    tensor, as a tf.cond in a graph wants a tensor out of each branch)."""
+    """tf.cond of two branches run for their variable updates only (results dropped)."""
     def branch(fn):
         def run():
             fn()
-            return convert_to_tensor(0)
         return run
     control_flow_ops.cond(pred, branch(true_fn), branch(false_fn))
 
