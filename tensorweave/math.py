@@ -20,5 +20,5 @@ from tensorweave.ops.reduction_ops import (
 
 # -- linear algebra and nn names that tf.math also has --
 from tensorweave.ops.linalg_ops import l2_normalize
-from tensorweave.ops.nn_ops import log_softmax, softmax, softplus, softsign
+from tensorweave.ops.nn_ops import in_top_k, log_softmax, softmax, softplus, softsign
 # -- end linear algebra and nn --

@@ -720,3 +720,26 @@ def zero_fraction(value, name=None):
     value = convert_to_tensor(value)
     zero = math_ops.equal(value, array_ops.zeros((), value._dtype))
     return reduction_ops.reduce_mean(math_ops.cast(zero, dtypes.float32))
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """tf.math.in_top_k: whether each row's `targets` class is among its `k` largest
+    `predictions` (ties at the k-th place count as in); False for a target out of range and for
+    a row holding a non-finite prediction, as TensorFlow's kernel decides."""
+    targets = convert_to_tensor(targets)
+    predictions = convert_to_tensor(predictions)
+    if targets.dtype not in (dtypes.int32, dtypes.int64):
+        raise op_error(InvalidArgumentError, "InTopKV2",
+                       f"Value for attr 'T' of {targets.dtype.name} is not in the list of allowed "
+                       f"values: int32, int64")
+    depth = predictions.shape[-1]
+    if depth is None:
+        depth = array_ops.shape(predictions)[-1]
+    is_target = array_ops.one_hot(targets, depth, on_value=True, off_value=False, dtype="bool")
+    zero = math_ops.cast(0, predictions.dtype)
+    target_value = reduction_ops.reduce_sum(array_ops.where(is_target, predictions, zero), axis=-1)
+    above = reduction_ops.reduce_sum(math_ops.cast(
+        math_ops.greater(predictions, array_ops.expand_dims(target_value, -1)), "int32"), axis=-1)
+    valid = math_ops.logical_and(reduction_ops.reduce_any(is_target, axis=-1),
+                                 reduction_ops.reduce_all(math_ops.is_finite(predictions), axis=-1))
+    return math_ops.logical_and(valid, math_ops.less(above, math_ops.cast(k, "int32")))

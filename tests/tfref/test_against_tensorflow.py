@@ -93,3 +93,15 @@ def test_same_reprs_and_errors_as_tensorflow():
     for module in (tw, tf):
         with pytest.raises(module.errors.InvalidArgumentError):
             module.constant(2.0) + module.constant(40)
+
+
+@pytest.mark.skipif(tf is None, reason="TensorFlow is not installed beside tensorweave")
+def test_in_top_k_matches_tensorflow_with_ties_out_of_range_and_non_finite_rows():
+    p = np.array([[0.1, 0.5, 0.5, 0.2], [np.nan, 0.3, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4],
+                  [1.0, np.inf, 0.0, 0.5]], np.float32)
+    for targets, k in (([1, 1, 7, 0], 1), ([2, 1, 0, 3], 2), ([0, 3, 3, 1], 3)):
+        t = np.array(targets, np.int32)
+        np.testing.assert_array_equal(tw.math.in_top_k(t, p, k).numpy(),
+                                      tf.math.in_top_k(t, p, k).numpy())
+        np.testing.assert_array_equal(tw.nn.in_top_k(t, p, k).numpy(),
+                                      tf.nn.in_top_k(t, p, k).numpy())

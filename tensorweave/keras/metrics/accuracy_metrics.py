@@ -7,7 +7,7 @@ from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.engine import backend_config
 from tensorweave.keras.losses.loss import squeeze_or_expand_to_same_rank
 from tensorweave.keras.metrics.reduction_metrics import MeanMetricWrapper
-from tensorweave.ops import array_ops, math_ops, reduction_ops
+from tensorweave.ops import array_ops, math_ops, nn_ops, reduction_ops
 
 
 def _tensor(x, dtype=None):
@@ -26,22 +26,6 @@ def _matches(condition):
 def _num_classes(predictions):
     depth = predictions.shape[-1]
     return depth if depth is not None else array_ops.shape(predictions)[-1]
-
-
-def _in_top_k(targets, predictions, k):
-    """TensorFlow's in_top_k: True where the target's prediction is among the `k` largest of its
-    row (ties at the boundary count as in), False for an out-of-range target or a non-finite
-    prediction. `targets` (n,) integers, `predictions` (n, classes)."""
-    is_target = array_ops.one_hot(targets, _num_classes(predictions), on_value=True,
-                                  off_value=False, dtype="bool")
-    zero = math_ops.cast(0, predictions.dtype)
-    target_value = reduction_ops.reduce_sum(array_ops.where(is_target, predictions, zero), axis=-1)
-    above = reduction_ops.reduce_sum(
-        math_ops.cast(math_ops.greater(predictions, array_ops.expand_dims(target_value, -1)),
-                      "int32"), axis=-1)
-    found = math_ops.logical_and(reduction_ops.reduce_any(is_target, axis=-1),
-                                 math_ops.is_finite(target_value))
-    return math_ops.logical_and(found, math_ops.less(above, k))
 
 
 def _as_rows(y_true, y_pred):
@@ -114,7 +98,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     y_pred = _tensor(y_pred)
     y_true = reduction_ops.argmax(_tensor(y_true, y_pred.dtype), axis=-1)
     y_true, y_pred, original_shape = _as_rows(y_true, y_pred)
-    matches = _matches(_in_top_k(math_ops.cast(y_true, "int32"), y_pred, k))
+    matches = _matches(nn_ops.in_top_k(math_ops.cast(y_true, "int32"), y_pred, k))
     if original_shape is not None:
         matches = array_ops.reshape(matches, original_shape)
     return matches
@@ -130,7 +114,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
         matches = reduction_ops.reduce_any(
             math_ops.equal(array_ops.expand_dims(y_true, 1), y_pred[:, :k]), axis=1)
     else:
-        matches = _in_top_k(y_true, y_pred, k)
+        matches = nn_ops.in_top_k(y_true, y_pred, k)
     matches = _matches(matches)
     if original_shape is not None:
         matches = array_ops.reshape(matches, original_shape)
