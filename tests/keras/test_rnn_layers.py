@@ -524,3 +524,28 @@ def test_argument_errors():
         L.LSTM(2)(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="strides"):
         L.ConvLSTM2D(2, 3, strides=2, dilation_rate=2)
+
+
+def test_custom_objects_reach_a_custom_cell_nested_in_a_serialized_rnn():
+    class UnregisteredCell(keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+        def call(self, inputs, states):
+            h = tf.matmul(inputs, self.w) + states[0]
+            return h, [h]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    config = keras.saving.serialize_keras_object(keras.layers.RNN(UnregisteredCell(3)))
+    with pytest.raises(TypeError, match="Could not locate class 'UnregisteredCell'"):
+        keras.saving.deserialize_keras_object(config)
+    restored = keras.saving.deserialize_keras_object(
+        config, custom_objects={"UnregisteredCell": UnregisteredCell})
+    assert isinstance(restored.cell, UnregisteredCell) and restored.cell.units == 3

@@ -158,7 +158,9 @@ def deserialize_keras_object(config, custom_objects: Optional[dict] = None,
                         f"them in `custom_objects`. Full object config: {config}")
     if not inspect.isclass(cls):
         return cls
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    # nested objects in the config (a custom cell in an RNN...) find the same custom_objects
+    with custom_object_scope(custom_objects or {}):
+        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
 
 
 def get_object(identifier, kind: str, module_objects: dict, custom_objects=None):
