@@ -309,3 +309,32 @@ def test_several_inputs_and_outputs_symbolic_and_concrete():
     np.testing.assert_allclose(s.numpy(), X1 + X2)
     np.testing.assert_allclose(q.numpy(), X1 / X2, rtol=1e-6)
     assert s.dtype == tf.float32
+
+
+def test_build_and_compute_output_shape_with_several_arguments_get_each_inputs_shape():
+    seen = []
+
+    class Pair(keras.layers.Layer):
+        def build(self, query_shape, value_shape):
+            seen.append((query_shape, value_shape))
+            self.w = self.add_weight(shape=(value_shape[-1], query_shape[-1]))
+
+        def call(self, query, value):
+            return query + tf.reduce_mean(tf.matmul(value, self.w), axis=1, keepdims=True)
+
+        def compute_output_shape(self, query_shape, value_shape):
+            return query_shape
+
+    out = Pair()(np.ones((2, 3, 4), "float32"), np.ones((2, 5, 6), "float32"))
+    assert seen == [((2, 3, 4), (2, 5, 6))] and out.shape == (2, 3, 4)
+    symbolic = Pair()(keras.Input((3, 4)), value=keras.Input((5, 6)))
+    assert seen[-1] == ((None, 3, 4), (None, 5, 6)) and symbolic.shape == (None, 3, 4)
+
+    class Misnamed(keras.layers.Layer):
+        def build(self, input_shape, extra):
+            pass
+
+        def call(self, inputs):
+            return inputs
+    with pytest.raises(ValueError, match="should have a `_shape` suffix"):
+        Misnamed()(np.ones((1, 2), "float32"))

@@ -405,15 +405,19 @@ class Layer:
             if pushed:
                 names.pop()
 
-    def _maybe_build(self, first_arg) -> None:
+    def _maybe_build(self, first_arg, args: tuple = (), kwargs: Optional[dict] = None) -> None:
         if self.built:
             return
         shapes = nest.map_structure(
             lambda x: shape_tuple(x) if hasattr(x, "shape") else None, first_arg)
         self._build_shapes = shapes
         if not getattr(type(self).build, "_builds_by_calling", False):
+            named = shapes_for(self.build, self.call, args, kwargs or {})
             with init_scope(), self._path_scope():
-                self.build(shapes)
+                if named is None:
+                    self.build(shapes)
+                else:
+                    self.build(**named)
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
@@ -459,7 +463,7 @@ class Layer:
         self._called = True
         first = args[0]
         assert_input_compatibility(self.input_spec, first, self.name)
-        self._maybe_build(first)
+        self._maybe_build(first, args, kwargs)
         context = _context
         is_entry = context.entry is None
         previous_training = context.training
@@ -630,6 +634,37 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def shapes_for(target, call, args: tuple, kwargs: dict) -> Optional[dict]:
+    """Keras 3's rule for a `build` (or `compute_output_shape`) with several arguments: each is
+    named `<call argument>_shape` and receives that tensor argument's shape. None when `target`
+    takes one argument (it then receives the first input's shape)."""
+    params = [p.name for p in inspect.signature(target).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if len(params) <= 1:
+        return None
+    call_params = inspect.signature(call).parameters
+    try:
+        bound = inspect.signature(call).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        bound = {}
+    shapes = {f"{name}_shape": nest.map_structure(
+        lambda x: shape_tuple(x) if hasattr(x, "shape") else None, value)
+        for name, value in bound.items()
+        if name not in ("mask", "args", "kwargs")
+        and any(hasattr(x, "shape") for x in nest.flatten(value))}
+    named = {}
+    for name in params:
+        argument = name[:-len("_shape")]
+        if not name.endswith("_shape") or argument not in call_params:
+            raise ValueError(f"For a `{target.__name__}()` method with more than one argument, all "
+                             f"arguments should have a `_shape` suffix and match an argument "
+                             f"from `call()`. E.g. `{target.__name__}(self, foo_shape, "
+                             f"bar_shape)`. Received `{target.__name__}()` argument `{name}`.")
+        if name in shapes:
+            named[name] = shapes[name]
+    return named
 
 
 def _metric_class():

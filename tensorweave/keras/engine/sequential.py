@@ -135,7 +135,7 @@ class Sequential(Model):
         self._build_shapes = input_layer.batch_shape
         self.built = True
 
-    def _maybe_build(self, first_arg) -> None:
+    def _maybe_build(self, first_arg, args: tuple = (), kwargs=None) -> None:
         if self.built:
             return
         shape = getattr(first_arg, "shape", None)

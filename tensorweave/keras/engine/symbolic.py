@@ -21,7 +21,7 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
     """`layer(*args, **kwargs)` where some arguments are KerasTensors."""
     first = args[0]
     assert_input_compatibility(layer.input_spec, first, layer.name)
-    layer._maybe_build(first)
+    layer._maybe_build(first, args, kwargs)
     outputs = layer.compute_output_spec(*args, **kwargs)
     Node(layer, args, kwargs, outputs)
     return outputs
@@ -31,8 +31,11 @@ def output_spec(layer, args: tuple, kwargs: dict):
     """The KerasTensors `layer` returns for these (symbolic) arguments."""
     from tensorweave.keras.engine.layer import Layer
     if type(layer).compute_output_shape is not Layer.compute_output_shape:
+        from tensorweave.keras.engine.layer import shapes_for
+        named = shapes_for(layer.compute_output_shape, layer.call, args, kwargs)
         shapes = layer.compute_output_shape(nest.map_structure(
-            lambda x: x.shape if is_keras_tensor(x) else x, args[0]))
+            lambda x: x.shape if is_keras_tensor(x) else x, args[0])) if named is None \
+            else layer.compute_output_shape(**named)
         return _map_shapes(shapes, lambda shape: KerasTensor(shape, layer.compute_dtype))
     return _trace(layer, args, kwargs)
 
