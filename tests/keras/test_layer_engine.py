@@ -338,3 +338,19 @@ def test_build_and_compute_output_shape_with_several_arguments_get_each_inputs_s
             return inputs
     with pytest.raises(ValueError, match="should have a `_shape` suffix"):
         Misnamed()(np.ones((1, 2), "float32"))
+
+
+def test_masks_of_several_tensor_arguments_go_to_their_argument_mask_parameters():
+    seen = {}
+
+    class TwoInputs(keras.layers.Layer):
+        def call(self, query, value, query_mask=None, value_mask=None, mask=None):
+            seen.update(query_mask=query_mask, value_mask=value_mask, mask=mask)
+            return query
+
+    embed = keras.layers.Embedding(10, 3, mask_zero=True)
+    query, value = embed(np.array([[1, 0, 2]])), embed(np.array([[0, 4]]))
+    TwoInputs()(query, value)
+    np.testing.assert_array_equal(seen["query_mask"].numpy(), [[True, False, True]])
+    np.testing.assert_array_equal(seen["value_mask"].numpy(), [[False, True]])
+    assert seen["mask"] is None  # `mask` is filled only for a single tensor argument, as Keras 3

@@ -503,11 +503,26 @@ class Layer:
             kwargs = dict(kwargs, training=training)
         elif not signature.has_training and "training" in kwargs:
             kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-        positional_mask = signature.mask_index is not None and len(args) > signature.mask_index
-        if signature.has_mask and not positional_mask and kwargs.get("mask") is None:
-            mask = nest.map_structure(_get_mask, args[0])
+        tensors = [(None, args[0])] if len(args) == 1 and not kwargs else \
+            _tensor_arguments(signature, args, kwargs)
+        if len(tensors) <= 1:
+            # one tensor argument: its mask goes to `mask`
+            positional_mask = signature.mask_index is not None and \
+                len(args) > signature.mask_index
+            if signature.has_mask and not positional_mask and kwargs.get("mask") is None:
+                mask = nest.map_structure(_get_mask, args[0])
+                if any(m is not None for m in nest.flatten(mask)):
+                    kwargs = dict(kwargs, mask=mask)
+            return args, kwargs
+        # several: each one's mask goes to `<argument>_mask` where call has it (Keras 3's rule)
+        for name, value in tensors:
+            key = f"{name}_mask"
+            if key not in signature.names or kwargs.get(key) is not None or (
+                    key in signature.positional and len(args) > signature.positional.index(key)):
+                continue
+            mask = nest.map_structure(_get_mask, value)
             if any(m is not None for m in nest.flatten(mask)):
-                kwargs = dict(kwargs, mask=mask)
+                kwargs = dict(kwargs, **{key: mask})
         return args, kwargs
 
     def _run_call(self, args, kwargs):
@@ -634,6 +649,15 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _tensor_arguments(signature: "_CallSignature", args: tuple, kwargs: dict) -> list:
+    """(name, value) of the call arguments holding tensors, masks and `training` aside."""
+    named = [(signature.positional[i] if i < len(signature.positional) else None, value)
+             for i, value in enumerate(args)] + list(kwargs.items())
+    return [(name, value) for name, value in named
+            if name not in ("mask", "training")
+            and any(isinstance(x, (Tensor, _TFVariable)) for x in nest.flatten(value))]
 
 
 def shapes_for(target, call, args: tuple, kwargs: dict) -> Optional[dict]:
