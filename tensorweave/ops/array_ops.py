@@ -287,7 +287,10 @@ BROADCAST_TO = primitive(
 def broadcast_to(input, shape, name=None):  # noqa: A002
     """`input` broadcast to `shape` (NumPy broadcasting rules)."""
     x = convert_to_tensor(input)
-    return execute(BROADCAST_TO, (x,), {"shape": shape_attr(shape)})
+    try:
+        return execute(BROADCAST_TO, (x,), {"shape": shape_attr(shape)})
+    except NotImplementedError:  # a graph shape known only at run time: select broadcasts
+        return where(_filled(_scalar(True, dtypes.bool), shape), x, x)
 
 
 # -- filling -----------------------------------------------------------------------------------
@@ -385,11 +388,16 @@ ZEROS_LIKE = primitive("ZerosLike", _zeros_like_forward, None, shape_rules.same_
 ONES_LIKE = primitive("OnesLike", np.ones_like, None, shape_rules.same_as_input)
 
 
+def _shape_of(x: Tensor):
+    """x's static shape, or its run-time shape tensor where a dimension is unknown."""
+    return x.shape if x.shape.is_fully_defined() else shape(x)
+
+
 def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     """Zeros with the shape (and, unless given, the dtype) of `input`."""
     x = convert_to_tensor(input)
     if dtype is not None and dtypes.as_dtype(dtype) is not x._dtype:
-        return zeros(x.shape, dtype)
+        return zeros(_shape_of(x), dtype)
     return execute(ZEROS_LIKE, (x,))
 
 
@@ -397,7 +405,7 @@ def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     """Ones with the shape (and, unless given, the dtype) of `input`."""
     x = convert_to_tensor(input)
     if dtype is not None and dtypes.as_dtype(dtype) is not x._dtype:
-        return ones(x.shape, dtype)
+        return ones(_shape_of(x), dtype)
     if x._dtype is dtypes.string:
         raise _attr_error("OnesLike", "T", x._dtype, "bfloat16, half, float, double, int8, uint8, "
                           "int16, uint16, int32, uint32, int64, uint64, complex64, complex128, bool")

@@ -385,3 +385,19 @@ def test_get_concrete_function_traces_again_for_a_spec_no_trace_admits():
     assert wide_features is not wide_batch  # [None, 8] does not admit [2, None]
     assert wide_features.structured_input_signature[0][0].shape.as_list() == [2, None]
     assert f.get_concrete_function(tf.TensorSpec([2, 8])) in (wide_batch, wide_features)
+
+
+def test_broadcast_to_and_typed_zeros_like_with_run_time_shapes_in_a_graph():
+    weights = tf.Variable([1.0, 2.0, 3.0])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3])])
+    def f(y):
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(tf.broadcast_to(weights, tf.shape(y)) * y)
+        return tape.gradient(total, weights), tf.zeros_like(y, dtype=tf.int32), \
+            tf.ones_like(y, dtype=tf.bool)
+
+    grad, zeros, ones = f(tf.fill([4, 3], 2.0))
+    np.testing.assert_array_equal(grad.numpy(), [8.0, 8.0, 8.0])
+    assert zeros.dtype == tf.int32 and zeros.shape == (4, 3) and not zeros.numpy().any()
+    assert ones.dtype == tf.bool and ones.numpy().all()
