@@ -354,3 +354,18 @@ def test_masks_of_several_tensor_arguments_go_to_their_argument_mask_parameters(
     np.testing.assert_array_equal(seen["query_mask"].numpy(), [[True, False, True]])
     np.testing.assert_array_equal(seen["value_mask"].numpy(), [[False, True]])
     assert seen["mask"] is None  # `mask` is filled only for a single tensor argument, as Keras 3
+
+
+def test_unnamed_weights_are_numbered_as_keras_names_them():
+    keras.backend.clear_session()
+
+    class Unnamed(keras.layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(2,))
+            self.b = self.add_weight(shape=(2,))
+
+    layer = Unnamed()
+    layer.build((1,))
+    assert [w.name for w in layer.weights] == ["variable", "variable_1"]
+    assert [w.path for w in layer.weights] == ["unnamed/variable", "unnamed/variable_1"]
+    assert keras.Variable(1.0).name == "variable_2"

@@ -12,6 +12,7 @@ from tensorweave.framework.context import init_scope
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.variables import Variable as _TFVariable
 from tensorweave.keras.engine import backend_config
+from tensorweave.keras.engine.naming import unique_name
 
 
 class _PathScope(threading.local):
@@ -30,8 +31,8 @@ class Variable(_TFVariable):
     def __init__(self, initializer, shape=None, dtype=None, trainable: bool = True,
                  autocast: bool = True, aggregation="none", synchronization="auto",
                  name: Optional[str] = None, regularizer=None, constraint=None):
-        if name is None:
-            name = "variable"
+        if name is None:  # variable, variable_1... (reset by clear_session), as Keras names them
+            name = unique_name("variable")
         if not isinstance(name, str) or "/" in name:
             raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
                              f"Received: name={name}")

@@ -5,7 +5,6 @@ import numpy as np
 
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.keras.engine import backend_config
-from tensorweave.keras.engine.naming import unique_name
 from tensorweave.keras.optimizers.base_optimizer import (
     Optimizer, constant, difference, inplace, moving_average, store)
 from tensorweave.ops import math_ops
@@ -67,8 +66,8 @@ class Nadam(Optimizer):
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"])
-        # Keras 3 names it as an unnamed keras.Variable: variable, variable_1...
-        self._u_product = self._new_variable(1.0, None, dtype, unique_name("variable"))
+        # Keras 3 leaves it unnamed: variable, variable_1...
+        self._u_product = self._new_variable(1.0, None, dtype, None)
 
     @property
     def _slot_lists(self):
