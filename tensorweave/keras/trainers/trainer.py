@@ -387,8 +387,6 @@ class Trainer:
     def _callback_list(self, callbacks, verbose, epochs: int, steps, add_history: bool = False):
         if isinstance(callbacks, CallbackList):
             return callbacks
-        if verbose == "auto":
-            verbose = 1
         return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0,
                             model=self, verbose=verbose, epochs=epochs, steps=steps)
 
