@@ -344,7 +344,15 @@ def _lstm_backward_abstract(kernel, recurrent_kernel, *rest, go_backwards,
             TensorSpec([u4], dt))
 
 
-LSTM_SEQUENCE_GRAD = primitive("LSTMSequenceGrad", _lstm_backward, None,
+def _no_second_derivative(op, dys):
+    """The BPTT kernels are first derivatives only: a gradient through one is refused (as
+    TensorFlow refuses one through cuDNN's backprop) rather than silently left out."""
+    raise LookupError(f"No gradient defined for operation '{op.prim.name}': the fused recurrent "
+                      f"kernel has first derivatives only. Build the layer with "
+                      f"use_cudnn=False (the step-by-step loop) to take higher derivatives.")
+
+
+LSTM_SEQUENCE_GRAD = primitive("LSTMSequenceGrad", _lstm_backward, _no_second_derivative,
                                _lstm_backward_abstract, multi_output=True)
 
 
@@ -538,8 +546,8 @@ def _gru_backward_abstract(kernel, recurrent_kernel, *rest, go_backwards,
             TensorSpec(recurrent_kernel.shape, dt), TensorSpec(bias_shape, dt))
 
 
-GRU_SEQUENCE_GRAD = primitive("GRUSequenceGrad", _gru_backward, None, _gru_backward_abstract,
-                              multi_output=True)
+GRU_SEQUENCE_GRAD = primitive("GRUSequenceGrad", _gru_backward, _no_second_derivative,
+                              _gru_backward_abstract, multi_output=True)
 
 
 def _gru_grad(op, dys):
@@ -656,8 +664,9 @@ def _simple_backward_abstract(kernel, recurrent_kernel, *rest, go_backwards,
             TensorSpec(recurrent_kernel.shape, dt), TensorSpec([u], dt))
 
 
-SIMPLE_RNN_SEQUENCE_GRAD = primitive("SimpleRNNSequenceGrad", _simple_backward, None,
-                                     _simple_backward_abstract, multi_output=True)
+SIMPLE_RNN_SEQUENCE_GRAD = primitive("SimpleRNNSequenceGrad", _simple_backward,
+                                     _no_second_derivative, _simple_backward_abstract,
+                                     multi_output=True)
 
 
 def _simple_grad(op, dys):

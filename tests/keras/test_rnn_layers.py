@@ -549,3 +549,21 @@ def test_custom_objects_reach_a_custom_cell_nested_in_a_serialized_rnn():
     restored = keras.saving.deserialize_keras_object(
         config, custom_objects={"UnregisteredCell": UnregisteredCell})
     assert isinstance(restored.cell, UnregisteredCell) and restored.cell.units == 3
+
+
+def test_second_derivatives_refused_by_the_fused_kernel_and_given_by_the_loop():
+    x = tf.constant(np.random.default_rng(3).random((2, 4, 2)).astype("float32"))
+
+    def second_order(layer):
+        layer(x)
+        kernel = layer.trainable_weights[0]
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                y = tf.reduce_sum(layer(x))
+            g = inner.gradient(y, kernel)
+            s = tf.reduce_sum(g * g)
+        return outer.gradient(s, kernel)
+
+    with pytest.raises(LookupError, match="use_cudnn=False"):
+        second_order(keras.layers.LSTM(3))
+    assert second_order(keras.layers.LSTM(3, use_cudnn=False)).shape == (2, 12)
