@@ -4,7 +4,8 @@ from tensorweave.ops.math_ops import sigmoid, tanh
 from tensorweave.ops.nn_ops import (
     batch_normalization, bias_add, compute_average_loss, crelu, dropout, elu, embedding_lookup,
     gelu, in_top_k, l2_loss, leaky_relu, log_poisson_loss, log_softmax, moments,
-    normalize_moments, relu, relu6, scale_regularization_loss, selu, sigmoid_cross_entropy_with_logits, silu, softmax,
+    normalize_moments, relu, relu6, scale_regularization_loss, selu,
+    sigmoid_cross_entropy_with_logits, silu, softmax,
     softmax_cross_entropy_with_logits, softplus, softsign, sparse_softmax_cross_entropy_with_logits,
     sufficient_statistics, swish, weighted_cross_entropy_with_logits, weighted_moments,
     zero_fraction)

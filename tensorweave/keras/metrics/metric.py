@@ -36,8 +36,8 @@ class Metric:
 
     def _check_super_called(self) -> None:
         if "_variables" not in self.__dict__:
-            raise RuntimeError("You forgot to call `super().__init__()` in the `__init__()` method. "
-                               "Go add it!")
+            raise RuntimeError("You forgot to call `super().__init__()` in the `__init__()` "
+                               "method. Go add it!")
 
     @property
     def dtype(self) -> str:

@@ -1,8 +1,8 @@
 """EpochIterator: the steps of each epoch, as Keras counts them.
 
 Without `steps_per_epoch` an epoch is one pass over the data. With it, an epoch is that many steps
-taken from one iterator that lives across epochs and restarts after a complete pass; data that runs out
-within an epoch ends it early, with Keras's warning.
+taken from one iterator that lives across epochs and restarts after a complete pass; data that
+runs out within an epoch ends it early, with Keras's warning.
 """
 from __future__ import annotations
 

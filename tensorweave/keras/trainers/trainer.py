@@ -390,7 +390,7 @@ class Trainer:
         return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0,
                             model=self, verbose=verbose, epochs=epochs, steps=steps)
 
-    # -- evaluate ------------------------------------------------------------------------------------
+    # -- evaluate ----------------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size: Optional[int] = None, verbose="auto",
                  sample_weight=None, steps: Optional[int] = None, callbacks=None,
                  return_dict: bool = False, **kwargs):
@@ -425,7 +425,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
-    # -- predict -------------------------------------------------------------------------------------
+    # -- predict -----------------------------------------------------------------------------------
     def predict(self, x, batch_size: Optional[int] = None, verbose="auto",
                 steps: Optional[int] = None, callbacks=None):
         """The model's outputs for `x`, batch by batch, as NumPy arrays."""

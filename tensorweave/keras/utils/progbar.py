@@ -96,8 +96,8 @@ class Progbar:
             count = f"{current:{digits}d}/{self.target}"
             done = int(self.width * current / self.target)
             if color:
-                bar = f"{_BOLD}{count}{_RESET} " + (f"{_GREEN}{'━' * done}{_RESET}" if done else "") \
-                    + f"{_GREY}{'━' * (self.width - done)}{_RESET}"
+                filled = f"{_GREEN}{'━' * done}{_RESET}" if done else ""
+                bar = f"{_BOLD}{count}{_RESET} {filled}{_GREY}{'━' * (self.width - done)}{_RESET}"
             else:
                 bar = f"{count} {'━' * self.width}" if finalize else \
                     f"{count} {'━' * done}{'─' * (self.width - done)}"
