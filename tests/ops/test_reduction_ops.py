@@ -693,3 +693,15 @@ def test_complex_variance_gradient():
     g = tape.gradient(std, t).numpy()  # a zero std has no derivative: NaN, as for real input
     np.testing.assert_allclose(g[0], centered[0] / 3 / np.sqrt((np.abs(centered[0]) ** 2).mean()))
     assert np.isnan(g[1]).all()
+
+
+@pytest.mark.parametrize("axis,keepdims", [((0, 1, 2), False), ((0, 1, 2), True), (0, False),
+                                           ([0, 1], True), ((1, 2), False), (-1, False)])
+def test_sum_over_leading_axes_of_a_large_array_as_bias_gradients_take_it(axis, keepdims):
+    # large enough for the BLAS path (a product with ones); the reference sums in float64
+    x = np.random.default_rng(0).normal(size=(16, 26, 26, 32)).astype(np.float32)
+    x[0, 0, 0, 3] = np.inf
+    got = tf.reduce_sum(x, axis=axis, keepdims=keepdims).numpy()
+    want = x.astype(np.float64).sum(axis=tuple(np.atleast_1d(axis)), keepdims=keepdims)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
