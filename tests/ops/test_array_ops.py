@@ -857,3 +857,18 @@ def test_size_out_type_and_searchsorted_tile_meshgrid_kernels():
         tf.repeat(c([1], tf.uint16), 2)
     with pytest.raises(TypeError):
         tf.meshgrid(c(["a"]), c(["b"]))
+
+
+def test_gather_gradient_of_embedding_rows_sums_repeated_indices():
+    # an Embedding's gradient: many repeated rows of a (vocabulary, width) table
+    rng = np.random.default_rng(5)
+    table = tf.Variable(rng.normal(size=(50, 4)).astype(np.float32))
+    ids = rng.integers(0, 50, size=(30, 7))
+    weights = rng.normal(size=(30, 7, 4)).astype(np.float32)
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(tf.gather(table, ids) * weights)
+    grad = tf.convert_to_tensor(tape.gradient(total, table)).numpy()
+    want = np.zeros((50, 4), np.float64)
+    np.add.at(want, ids.reshape(-1), weights.reshape(-1, 4).astype(np.float64))
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, want, rtol=1e-5, atol=1e-5)
