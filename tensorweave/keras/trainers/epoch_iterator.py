@@ -15,13 +15,11 @@ from tensorweave.keras.trainers.data_adapter import get_data_adapter
 
 class EpochIterator:
     def __init__(self, x=None, y=None, sample_weight=None, batch_size=None,
-                 steps_per_epoch: Optional[int] = None, shuffle=False, class_weight=None,
-                 steps_per_execution: int = 1):
-        if steps_per_epoch is not None and steps_per_epoch <= 0:
+                 steps_per_epoch: Optional[int] = None, shuffle=False, class_weight=None):
+        if steps_per_epoch is not None and steps_per_epoch <= 0 and steps_per_epoch != -1:
             raise ValueError(f"steps_per_epoch must be positive, None or -1. Received: "
                              f"{steps_per_epoch}")
         self.steps_per_epoch = steps_per_epoch if steps_per_epoch != -1 else None
-        self.steps_per_execution = steps_per_execution
         self.adapter = get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                         shuffle=shuffle, class_weight=class_weight)
         self._num_batches = self.adapter.num_batches
