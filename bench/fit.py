@@ -28,18 +28,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 
 import numpy as np
 
+from runner import print_rows, run_child, use_source_tree
+
 HOUSING_ROWS, HOUSING_FEATURES = 20_640, 8
 MNIST_ROWS, MNIST_FEATURES, MNIST_CLASSES = 60_000, 784, 10
 DEFAULT_EPOCHS = {"a": 5, "b": 3}
-INTERPRETERS = {"tensorflow": ("TENSORFLOW_PYTHON", "/tmp/tfref/bin/python"),
-                "torch": ("TORCH_PYTHON", "/tmp/torchref/bin/python")}
 ROWS = {  # key -> (label, format)
     "a_rate": ("(a) 8-30-1 MLP, Nadam, MSE, batch 32: samples/s", "{:.0f}"),
     "a_loss": ("(a) loss of the last epoch", "{:.4f}"),
@@ -108,7 +105,7 @@ def bench_keras(keras, epochs: dict) -> dict:
 
 
 def bench_tensorweave(epochs: dict) -> dict:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    use_source_tree()
     from tensorweave import keras
     return bench_keras(keras, epochs)
 
@@ -180,26 +177,10 @@ BENCHES = {"tensorweave": bench_tensorweave, "tensorflow": bench_tensorflow, "to
 
 
 # -- driver ----------------------------------------------------------------------------------------
-def _interpreter(name: str) -> str:
-    if name not in INTERPRETERS:
-        return sys.executable
-    variable, default = INTERPRETERS[name]
-    return os.environ.get(variable) or default
-
-
 def _run(name: str, epochs: dict):
     """(results, None) or (None, error text): the bench of `name` in its own process."""
-    python = _interpreter(name)
-    if not os.path.exists(python):
-        return None, f"no interpreter at {python} (set {INTERPRETERS[name][0]})"
-    command = [python, os.path.abspath(__file__), "--child", name,
-               "--epochs-a", str(epochs["a"]), "--epochs-b", str(epochs["b"])]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        return None, lines[-1] if lines else f"exit status {done.returncode}"
-    return json.loads(done.stdout.strip().splitlines()[-1]), None
+    return run_child(name, __file__, ["--epochs-a", str(epochs["a"]),
+                                      "--epochs-b", str(epochs["b"])])
 
 
 def main() -> None:
@@ -218,16 +199,8 @@ def main() -> None:
     results, errors = {}, {}
     for name in names:
         results[name], errors[name] = _run(name, epochs)
-    print(f"| epochs (a) {epochs['a']}, (b) {epochs['b']}, after 1 warm-up | "
-          + " | ".join(names) + " |")
-    print("|---|" + "---:|" * len(names))
-    for key, (label, fmt) in ROWS.items():
-        cells = [fmt.format(results[n][key]) if results[n] and key in results[n] else "-"
-                 for n in names]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    for name in names:
-        if errors[name]:
-            print(f"\n{name}: - ({errors[name]})")
+    print_rows(f"epochs (a) {epochs['a']}, (b) {epochs['b']}, after 1 warm-up", results, errors,
+               ROWS)
 
 
 if __name__ == "__main__":

@@ -46,11 +46,12 @@ import importlib.machinery
 import json
 import operator
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from runner import print_rows, run_child, use_source_tree
 
 MNIST_ROWS, IMAGE_SIDE, MNIST_CLASSES = 60_000, 28, 10
 IMDB_ROWS, VOCABULARY, SEQUENCE_LENGTH = 25_000, 10_000, 100
@@ -59,8 +60,6 @@ WARMUP_BATCHES = 40
 DEFAULT_EPOCHS = {"a": 2, "b": 2}
 BLAS_FUNCTIONS = ("matmul", "dot", "tensordot", "einsum", "inner", "vdot")
 TOP_FUNCTIONS = 12
-INTERPRETERS = {"tensorflow": ("TENSORFLOW_PYTHON", "/tmp/tfref/bin/python"),
-                "torch": ("TORCH_PYTHON", "/tmp/torchref/bin/python")}
 ROWS = {  # key -> (label, format)
     "a_rate": ("(a) MNIST convnet, Adam, batch 64: samples/s", "{:.0f}"),
     "a_loss": ("(a) loss of the last epoch", "{:.4f}"),
@@ -171,12 +170,8 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
-def _source_tree() -> None:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-
 def bench_tensorweave(epochs: dict) -> dict:
-    _source_tree()
+    use_source_tree()
     from tensorweave import keras
     return bench_keras(keras, epochs)
 
@@ -268,7 +263,7 @@ def profile_tensorweave(epochs: dict) -> dict:
     import pstats
     timer = BlasTimer()
     timer.install()  # before tensorweave binds any numpy function
-    _source_tree()
+    use_source_tree()
     from tensorweave import keras
     keras.utils.set_random_seed(0)
     out = {}
@@ -388,26 +383,10 @@ CHILDREN = {**BENCHES, "profile": profile_tensorweave}
 
 
 # -- driver ----------------------------------------------------------------------------------------
-def _interpreter(name: str) -> str:
-    if name not in INTERPRETERS:
-        return sys.executable
-    variable, default = INTERPRETERS[name]
-    return os.environ.get(variable) or default
-
-
 def _run(name: str, epochs: dict):
     """(results, None) or (None, error text): the bench of `name` in its own process."""
-    python = _interpreter(name)
-    if not os.path.exists(python):
-        return None, f"no interpreter at {python} (set {INTERPRETERS[name][0]})"
-    command = [python, os.path.abspath(__file__), "--child", name,
-               "--epochs-a", str(epochs["a"]), "--epochs-b", str(epochs["b"])]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        return None, lines[-1] if lines else f"exit status {done.returncode}"
-    return json.loads(done.stdout.strip().splitlines()[-1]), None
+    return run_child(name, __file__, ["--epochs-a", str(epochs["a"]),
+                                      "--epochs-b", str(epochs["b"])])
 
 
 def _print_profile(profile: dict) -> None:
@@ -449,16 +428,8 @@ def main() -> None:
         if results[name] and "errors" in results[name]:
             errors[name] = "; ".join(f"({key}) {text}"
                                      for key, text in results[name].pop("errors").items())
-    print(f"| epochs (a) {epochs['a']}, (b) {epochs['b']}, after a warm-up | "
-          + " | ".join(names) + " |")
-    print("|---|" + "---:|" * len(names))
-    for key, (label, fmt) in ROWS.items():
-        cells = [fmt.format(results[n][key]) if results[n] and key in results[n] else "-"
-                 for n in names]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    for name in names:
-        if errors[name]:
-            print(f"\n{name}: - ({errors[name]})")
+    print_rows(f"epochs (a) {epochs['a']}, (b) {epochs['b']}, after a warm-up", results, errors,
+               ROWS)
     if "tensorweave" in names and not args.no_profile:
         profile, error = _run("profile", epochs)
         _print_profile(profile if profile is not None else {"a": {"error": error},
