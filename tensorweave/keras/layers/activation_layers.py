@@ -7,6 +7,7 @@ import tensorweave as tf
 from tensorweave.keras import activations, constraints, initializers, regularizers
 from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.layer import Layer
+from tensorweave.keras.layers.weight_options import set_weight_options
 
 
 class ReLU(Layer):
@@ -77,9 +78,7 @@ class PReLU(Layer):
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        set_weight_options(self, alpha=(alpha_initializer, alpha_regularizer, alpha_constraint))
         if shared_axes is None:
             self.shared_axes = None
         elif not isinstance(shared_axes, (list, tuple)):

@@ -18,6 +18,7 @@ from tensorweave.keras.engine.backend_config import standardize_data_format
 from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.layers import conv_utils as cu
+from tensorweave.keras.layers.weight_options import set_weight_options
 
 
 def _conv_ops():
@@ -93,15 +94,6 @@ def _set_geometry(layer, rank, kernel_size, strides, padding, data_format, dilat
     layer.use_bias = use_bias
 
 
-def _set_weight_options(layer, **weights) -> None:
-    """`<name>_initializer`, `_regularizer` and `_constraint` for each named weight, from
-    (initializer, regularizer, constraint) identifiers."""
-    for name, (initializer, regularizer, constraint) in weights.items():
-        setattr(layer, f"{name}_initializer", initializers.get(initializer))
-        setattr(layer, f"{name}_regularizer", regularizers.get(regularizer))
-        setattr(layer, f"{name}_constraint", constraints.get(constraint))
-
-
 def _channel_axis(layer) -> int:
     return -1 if layer.data_format == "channels_last" else 1
 
@@ -121,7 +113,7 @@ class BaseConv(Layer):
         self.groups = groups
         _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
                       activation, use_bias, allow_causal=rank == 1)
-        _set_weight_options(
+        set_weight_options(
             self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
@@ -283,7 +275,7 @@ class BaseConvTranspose(Layer):
                       activation, use_bias)
         self.output_padding = None if output_padding is None else cu.standardize_tuple(
             output_padding, rank, "output_padding", allow_zero=True)
-        _set_weight_options(
+        set_weight_options(
             self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
@@ -506,7 +498,7 @@ class BaseDepthwiseConv(Layer):
         self.depth_multiplier = _positive_multiplier(depth_multiplier)
         _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
                       activation, use_bias)
-        _set_weight_options(
+        set_weight_options(
             self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
@@ -612,7 +604,7 @@ class BaseSeparableConv(Layer):
         self.filters = _filters(filters)
         _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
                       activation, use_bias)
-        _set_weight_options(
+        set_weight_options(
             self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
             pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
             bias=(bias_initializer, bias_regularizer, bias_constraint))

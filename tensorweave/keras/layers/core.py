@@ -13,6 +13,7 @@ from tensorweave.keras import activations, constraints, initializers, regularize
 from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.keras_tensor import KerasTensor
 from tensorweave.keras.engine.layer import Layer
+from tensorweave.keras.layers.weight_options import set_weight_options
 from tensorweave.keras.saving import serialization
 from tensorweave.util import nest
 
@@ -56,12 +57,9 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.lora_rank = None
         self.lora_enabled = False
         self.quantization_config = None
@@ -336,9 +334,8 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_options(
+            self, embeddings=(embeddings_initializer, embeddings_regularizer, embeddings_constraint))
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.autocast = False

@@ -20,6 +20,7 @@ from tensorweave.keras import activations, constraints, initializers, regularize
 from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.initializers.initializers import VarianceScaling
+from tensorweave.keras.layers.weight_options import set_weight_options
 
 
 def analyze_einsum_string(equation: str, bias_axes, input_shape, output_shape):
@@ -154,12 +155,9 @@ class EinsumDense(Layer):
             else tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         if lora_rank:
             raise NotImplementedError("EinsumDense: LoRA (lora_rank) is not supported yet.")
         if quantization_config is not None:

@@ -7,6 +7,7 @@ import tensorweave as tf
 from tensorweave.keras import constraints, initializers, regularizers
 from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.layer import Layer
+from tensorweave.keras.layers.weight_options import set_weight_options
 
 
 class GroupNormalization(Layer):
@@ -24,12 +25,9 @@ class GroupNormalization(Layer):
         self.epsilon = epsilon
         self.center = center
         self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_weight_options(
+            self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
         self.gamma = None
         self.beta = None
 

@@ -16,6 +16,7 @@ from tensorweave.keras.layers.rnn.cell_base import delegate, read
 from tensorweave.keras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from tensorweave.keras.layers.rnn.lstm import _ForgetBiasInitializer
 from tensorweave.keras.layers.rnn.rnn import RNN
+from tensorweave.keras.layers.weight_options import set_weight_options
 from tensorweave.util import nest
 
 
@@ -66,16 +67,11 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.dropout_mask_count = 4
