@@ -443,8 +443,12 @@ class Layer:
         return x
 
     def __call__(self, *args, **kwargs):
-        if not args and "inputs" in kwargs:
-            args = (kwargs.pop("inputs"),)
+        if not args and kwargs:  # the first input given by name (`inputs=`, `query=`...)
+            positional = _signature_of(self).positional
+            first = positional[0] if positional and positional[0] in kwargs else "inputs"
+            if first in kwargs:
+                kwargs = dict(kwargs)
+                args = (kwargs.pop(first),)
         if "_dtype_policy" not in self.__dict__:
             raise RuntimeError(f"You forgot to call `super().__init__()` in the `__init__()` "
                                f"method of {type(self).__name__}.")

@@ -27,13 +27,10 @@ import string
 import numpy as np
 
 import tensorweave as tf
-from tensorweave.framework.context import init_scope
 from tensorweave.keras import constraints, initializers, regularizers
 from tensorweave.keras.engine.keras_tensor import KerasTensor, shape_tuple
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.layers.einsum_dense import EinsumDense
-
-_ARGUMENTS = ("query", "value", "key")
 
 
 def _letter(i: int) -> str:
@@ -181,27 +178,6 @@ class MultiHeadAttention(Layer):
         return super().from_config(config)
 
     # -- calling: build from all three input shapes, fill the masks from `_keras_mask` ----------
-    def __call__(self, *args, **kwargs):
-        args = list(args)
-        if len(args) > len(_ARGUMENTS):
-            raise TypeError(f"{type(self).__name__}: pass the arguments after `key` by keyword.")
-        for name in _ARGUMENTS[len(args):]:
-            args.append(kwargs.pop(name, None))
-        query, value, key = args
-        if query is None or value is None:
-            raise TypeError(f"{type(self).__name__}.call() missing the required arguments "
-                            "`query` and `value`.")
-        if not self.built:
-            with init_scope(), self._path_scope():
-                self.build(_shape_of(query), _shape_of(value), _shape_of(key))
-            self._build_shapes = (_shape_of(query), _shape_of(value), _shape_of(key))
-            self.built = True
-        for name, tensor in (("query", query), ("value", value), ("key", key)):
-            mask = getattr(tensor, "_keras_mask", None)
-            if mask is not None and kwargs.get(f"{name}_mask") is None:
-                kwargs[f"{name}_mask"] = mask
-        return super().__call__(query, value, key, **kwargs)
-
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Builds the projections for inputs of these shapes."""
         if value_shape is None:
