@@ -177,7 +177,7 @@ class MultiHeadAttention(Layer):
             config["attention_axes"] = tuple(config["attention_axes"])
         return super().from_config(config)
 
-    # -- calling: build from all three input shapes, fill the masks from `_keras_mask` ----------
+    # -- building: the engine passes query_shape, value_shape and key_shape by name -----------
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Builds the projections for inputs of these shapes."""
         if value_shape is None:
