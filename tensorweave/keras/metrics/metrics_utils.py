@@ -94,11 +94,11 @@ def _as(x, dtype):
 def _broadcast_like(x, target):
     """`x` broadcast to `target`'s shape (also when that shape is only known at run time)."""
     x = convert_to_tensor(x)
-    if target.shape.is_fully_defined():
-        if tuple(x.shape) == tuple(target.shape):
-            return x
-        return array_ops.broadcast_to(x, tuple(target.shape))
-    return math_ops.add(x, _as(array_ops.zeros_like(target), x.dtype))
+    if not target.shape.is_fully_defined():
+        return array_ops.broadcast_to(x, array_ops.shape(target))
+    if tuple(x.shape) == tuple(target.shape):
+        return x
+    return array_ops.broadcast_to(x, tuple(target.shape))
 
 
 def _filter_top_k(x, k):
