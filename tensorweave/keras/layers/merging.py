@@ -20,6 +20,19 @@ def _is_shape(value) -> bool:
         d is None or isinstance(d, int) for d in value)
 
 
+def _check_masks(inputs, mask, received: str) -> None:
+    """Keras's errors for a mask that is not a list matching the inputs (`received` is how
+    the layer's message words it: Concatenate says "Received mask=")."""
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError(f"`mask` should be a list. {received}mask={mask}")
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError("The lists `inputs` and `mask` should have the same length. "
+                         f"Received: inputs={inputs} of length {len(inputs)}, and "
+                         f"mask={mask} of length {len(mask)}")
+
+
 class Merge(Layer):
     """The base of the merging layers: subclasses implement `_merge_function(inputs)`."""
 
@@ -128,14 +141,7 @@ class Merge(Layer):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, (tuple, list)):
-            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
-        if not isinstance(inputs, (tuple, list)):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError("The lists `inputs` and `mask` should have the same length. "
-                             f"Received: inputs={inputs} of length {len(inputs)}, and "
-                             f"mask={mask} of length {len(mask)}")
+        _check_masks(inputs, mask, "Received: ")
         if any(m is None for m in mask):
             return None
         output = mask[0]
@@ -279,14 +285,7 @@ class Concatenate(Merge):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, (tuple, list)):
-            raise ValueError(f"`mask` should be a list. Received mask={mask}")
-        if not isinstance(inputs, (tuple, list)):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError("The lists `inputs` and `mask` should have the same length. "
-                             f"Received: inputs={inputs} of length {len(inputs)}, and "
-                             f"mask={mask} of length {len(mask)}")
+        _check_masks(inputs, mask, "Received ")
         if all(m is None for m in mask):
             return None
         masks = []
