@@ -173,5 +173,4 @@ def test_bad_arguments():
         S.CosineDecayRestarts(0.1, 0)
     with pytest.raises(ValueError, match="should be 1 less than"):
         S.PiecewiseConstantDecay([1, 2], [0.1, 0.2])
-    with pytest.raises(ValueError, match="Could not interpret decay identifier"):
-        S.deserialize("nope")
+    assert S.deserialize("nope") == "nope"  # Keras 3 hands an unknown name back

@@ -400,7 +400,7 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
-        found = deserialize(identifier)
+        found = serialization.deserialize_keras_object(identifier)
     elif isinstance(identifier, str):
         found = ALL_OBJECTS_DICT.get(identifier)
     else:

@@ -1,6 +1,7 @@
 """Functional models: a graph of layer calls from `keras.Input`s to outputs, run in order."""
 from __future__ import annotations
 
+import inspect
 from typing import Optional
 
 from tensorweave.framework.convert import convert_to_tensor
@@ -112,7 +113,8 @@ def map_graph(inputs: list, outputs: list):
 class Functional(Model):
     """`keras.Model(inputs, outputs)`: a model defined by the graph of its layer calls."""
 
-    _keras_module = "keras"
+    # Keras writes this class under its source module (it has no public name)
+    _keras_module = "keras.src.models.functional"
 
     def __init__(self, inputs, outputs, name: Optional[str] = None, **kwargs):
         if isinstance(inputs, dict) and not inputs:
@@ -248,3 +250,155 @@ class Functional(Model):
                     values[id(ref)] = value
         return nest.pack_sequence_as(self._outputs_struct,
                                      [values[id(x)] for x in self._outputs])
+
+    # -- config (Keras 3's layout; Keras 2's node lists are read too) ---------------------------
+    def get_config(self) -> dict:
+        if not functional_like_constructor(type(self)):
+            return Model.get_config(self)
+        from tensorweave.keras.saving.serialization import serialize_keras_object
+        own = {id(node) for nodes in self._nodes_by_depth.values() for node in nodes}
+
+        def kept_index(operation, node_index: int) -> int:
+            # a model's node numbers count only its own nodes; Keras numbers a nested
+            # functional model's nodes from 1 (its node 0 links its own inputs to outputs)
+            kept = sum(1 for node in operation._inbound_nodes[:node_index] if id(node) in own)
+            return kept + (1 if isinstance(operation, Functional) else 0)
+
+        def tensor_config(x):
+            operation, node_index, tensor_index = x._keras_history
+            return [operation.name, kept_index(operation, node_index), tensor_index]
+
+        def node_config(node) -> dict:
+            def encode(x):
+                if not is_keras_tensor(x):
+                    return serialize_keras_object(x)
+                config = serialize_keras_object(x)
+                config["config"]["keras_history"] = tensor_config(x)
+                return config
+            args, kwargs = node.arguments
+            return {"args": [nest.map_structure(encode, a) for a in args],
+                    "kwargs": {k: nest.map_structure(encode, v) for k, v in kwargs.items()}}
+
+        layers = []
+        for operation in self._operations:
+            layer_config = serialize_keras_object(operation)
+            layer_config["name"] = operation.name
+            layer_config["inbound_nodes"] = [node_config(node) for node in operation._inbound_nodes
+                                             if id(node) in own and not node.is_input]
+            layers.append(layer_config)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": nest.map_structure(tensor_config, self._inputs_struct),
+                "output_layers": nest.map_structure(tensor_config, self._outputs_struct)}
+
+    def get_build_config(self) -> None:
+        return None  # built from its graph when its config is read
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        if not all(key in config for key in ("layers", "input_layers", "output_layers")):
+            return Model.from_config.__func__(cls, config, custom_objects)
+        return functional_from_config(cls, config, custom_objects)
+
+
+def functional_like_constructor(cls) -> bool:
+    """Whether `cls(inputs=..., outputs=..., name=...)` rebuilds it (Keras's test)."""
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+        return True
+    return spec.varargs is not None and spec.varkw is not None
+
+
+def _node_arguments(node_data, created: dict):
+    """The (args, kwargs) of one saved layer call. IndexError: a layer it reads from has not
+    been called that often yet (its turn comes later)."""
+    from tensorweave.keras.saving.serialization import deserialize_keras_object
+
+    def output_of(name, node_index, tensor_index):
+        if name not in created:
+            raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
+        layer = created[name]
+        if isinstance(layer, Functional):
+            node_index -= 1
+        if len(layer._inbound_nodes) <= node_index:
+            raise IndexError(f"Layer '{name}' has no node {node_index} yet.")
+        return layer._inbound_nodes[node_index].outputs[tensor_index]
+
+    if not node_data:
+        return [], {}
+    if isinstance(node_data, list):  # Keras 2: [[layer name, node index, tensor index, kwargs]]
+        tensors, kwargs = [], {}
+        for entry in node_data:
+            if len(entry) not in (3, 4):
+                raise ValueError("Cannot deserialize the model (invalid config data?)")
+            tensors.append(output_of(*entry[:3]))
+            kwargs = entry[3] if len(entry) == 4 else {}
+        return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs)
+    args = deserialize_keras_object(node_data["args"])
+    kwargs = deserialize_keras_object(node_data["kwargs"])
+
+    def revive(x):
+        history = getattr(x, "_pre_serialization_keras_history", None)
+        if is_keras_tensor(x) and history is not None:
+            return output_of(*history)
+        return x
+
+    return nest.map_structure(revive, args), nest.map_structure(revive, kwargs)
+
+
+def functional_from_config(cls, config: dict, custom_objects=None):
+    """Makes the layers of a functional model's config, then replays their calls in order;
+    a call whose inputs do not exist yet (a layer shared at several depths) waits its turn."""
+    from tensorweave.keras.saving.serialization import deserialize_keras_object
+    config = dict(config)
+    layer_configs = config.pop("layers")
+    created, pending = {}, {}
+    for layer_data in layer_configs:
+        layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
+        if not hasattr(layer, "_inbound_nodes"):
+            raise ValueError("Unexpected object from deserialization, expected a layer or "
+                             f"operation, got a {type(layer)}")
+        created[layer_data["name"]] = layer
+        pending[layer_data["name"]] = list(layer_data.get("inbound_nodes") or [])
+    while any(pending.values()):
+        progress = False
+        for layer_data in layer_configs:
+            name = layer_data["name"]
+            queue = pending[name]
+            while queue:
+                try:
+                    args, kwargs = _node_arguments(queue[0], created)
+                except IndexError:
+                    break
+                created[name](*args, **kwargs)
+                queue.pop(0)
+                progress = True
+        if not progress:
+            raise ValueError("Invalid Functional model configuration. The graph of the "
+                             "Functional model either has loops or disconnected nodes. The "
+                             "following nodes failed to be resolved: "
+                             f"{ {k: v for k, v in pending.items() if v} }")
+
+    def tensor(entry):
+        if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str):
+            name, node_index, tensor_index = entry
+            layer = created.get(name)
+            if layer is None:
+                raise ValueError(f"Invalid Functional model configuration: no layer '{name}'.")
+            if isinstance(layer, Functional):
+                node_index -= 1
+            return layer._inbound_nodes[node_index].outputs[tensor_index]
+        if isinstance(entry, dict):
+            return {k: tensor(v) for k, v in entry.items()}
+        if isinstance(entry, tuple):
+            return tuple(tensor(v) for v in entry)
+        return [tensor(v) for v in entry]
+
+    inputs = tensor(config.pop("input_layers"))
+    outputs = tensor(config.pop("output_layers"))
+    name = config.pop("name", None)
+    trainable = config.pop("trainable", None)
+    config.pop("dtype", None)
+    model = cls(inputs=inputs, outputs=outputs, name=name, **config)
+    if trainable is not None:
+        model.trainable = trainable
+    return model

@@ -124,6 +124,7 @@ class Layer:
         self._inbound_nodes: list = []
         self._outbound_nodes: list = []
         self._build_shapes = None
+        self._build_shapes_dict = None
         self._called = False
         from tensorweave.keras.regularizers import get as get_regularizer
         self.activity_regularizer = get_regularizer(activity_regularizer)
@@ -411,6 +412,8 @@ class Layer:
         shapes = nest.map_structure(
             lambda x: shape_tuple(x) if hasattr(x, "shape") else None, first_arg)
         self._build_shapes = shapes
+        self._build_shapes_dict = _shapes_by_argument(self, (first_arg,) + tuple(args[1:]),
+                                                      kwargs or {})
         if not getattr(type(self).build, "_builds_by_calling", False):
             named = shapes_for(self.build, self.call, args, kwargs or {})
             with init_scope(), self._path_scope():
@@ -640,6 +643,32 @@ class Layer:
             config = {**extra, **config}
         return config
 
+    def get_build_config(self) -> Optional[dict]:
+        """The shapes the layer was built with: `{"input_shape": ...}` for one tensor argument,
+        `{"shapes_dict": {"<arg>_shape": ...}}` for several; None before it is built."""
+        shapes = getattr(self, "_build_shapes_dict", None)
+        if not shapes:
+            return None
+        if len(shapes) == 1:
+            return {"input_shape": next(iter(shapes.values()))}
+        return {"shapes_dict": dict(shapes)}
+
+    def build_from_config(self, config: dict) -> None:
+        """Creates the weights from a `get_build_config()` (when a file is loaded)."""
+        if not config:
+            return
+        with init_scope(), self._path_scope():
+            if "input_shape" in config:
+                shape = _as_shape(config["input_shape"])
+                self._build_shapes = shape
+                self.build(shape)
+                self._build_shapes_dict = {"input_shape": shape}
+            elif "shapes_dict" in config:
+                shapes = {k: _as_shape(v) for k, v in config["shapes_dict"].items()}
+                self.build(**shapes)
+                self._build_shapes_dict = shapes
+        self.built = True
+
     @classmethod
     def from_config(cls, config: dict):
         config = dict(config)
@@ -693,6 +722,35 @@ def shapes_for(target, call, args: tuple, kwargs: dict) -> Optional[dict]:
         if name in shapes:
             named[name] = shapes[name]
     return named
+
+
+def _shapes_by_argument(layer, args: tuple, kwargs: dict) -> Optional[dict]:
+    """`{"<arg>_shape": shape}` for each call argument holding tensors (masks and `training`
+    aside): what `get_build_config` writes."""
+    try:
+        bound = inspect.signature(layer.call).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return None
+    shapes = {}
+    for name, value in bound.items():
+        if name in ("mask", "training") or name.endswith("_mask"):
+            continue
+        flat = [x for x in nest.flatten(value) if x is not None]
+        if flat and all(hasattr(x, "shape") and not isinstance(x, (int, float)) for x in flat):
+            shapes[f"{name}_shape"] = nest.map_structure(
+                lambda x: shape_tuple(x) if hasattr(x, "shape") else None, value)
+    return shapes or None
+
+
+def _as_shape(shape):
+    """A shape read from JSON (lists) as tuples; a list of shapes stays a list."""
+    if shape is None:
+        return None
+    if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    if isinstance(shape, dict):
+        return {k: _as_shape(v) for k, v in shape.items()}
+    return [_as_shape(s) for s in shape]
 
 
 def _metric_class():

@@ -98,6 +98,42 @@ class Model(Trainer, Layer):
                               print_fn=print_fn, expand_nested=expand_nested,
                               show_trainable=show_trainable, layer_range=layer_range)
 
+    # -- config ---------------------------------------------------------------------------------
+    def get_build_config(self) -> Optional[dict]:
+        shapes = getattr(self, "_build_shapes_dict", None)
+        if not shapes and self.built and self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return super().get_build_config()
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        """A functional config (layers, input_layers, output_layers) rebuilds the graph when
+        `cls` can take `inputs` and `outputs`; any other config goes to `cls(**config)`."""
+        from tensorweave.keras.engine import functional
+        is_functional = all(k in config for k in ("name", "layers", "input_layers",
+                                                 "output_layers"))
+        if is_functional and (cls in (Model, functional.Functional)
+                              or functional.functional_like_constructor(cls)):
+            return functional.functional_from_config(cls, config, custom_objects)
+        try:
+            return Layer.from_config.__func__(cls, config)
+        except TypeError as error:
+            raise TypeError(
+                "Unable to revive model from config. When overriding the `get_config()` method, "
+                "make sure that the returned config contains all items used as arguments in "
+                f"the constructor to {cls}, which is the default behavior. You can override "
+                "this default behavior by defining a `from_config(cls, config)` class method "
+                f"to specify how to create an instance of {cls.__name__} from its config.\n\n"
+                f"Received config={config}\n\nError encountered during deserialization: "
+                f"{error}") from None
+
+    def to_json(self, **kwargs) -> str:
+        """The model's serialized config as a JSON string (`keras.models.model_from_json`)."""
+        import json
+
+        from tensorweave.keras.saving.serialization import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     # -- files (the formats live in keras/saving/) -----------------------------------------------
     def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
         """Writes the model (config, weights, optimizer state) as a `.keras` file."""

@@ -1,10 +1,7 @@
 """The core layers: Dense, Activation, Identity, Lambda, Embedding, Masking (Keras 3 behaviour)."""
 from __future__ import annotations
 
-import base64
 import inspect
-import marshal
-import sys
 import types
 import warnings
 
@@ -14,7 +11,7 @@ from tensorweave.keras.engine.input_spec import InputSpec
 from tensorweave.keras.engine.keras_tensor import KerasTensor
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.layers.weight_options import set_weight_options
-from tensorweave.keras.saving import serialization
+from tensorweave.keras.saving import function_code, serialization
 from tensorweave.util import nest
 
 
@@ -149,27 +146,9 @@ class Identity(Layer):
 # -- Lambda ------------------------------------------------------------------------------------
 
 def _dump_function(fn) -> dict:
-    """A Python lambda as Keras 3 writes it: its code object marshalled and base64-encoded (the
-    same bytes Keras writes under the same Python version), its defaults and closure values."""
-    code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
-    closure = None if fn.__closure__ is None else tuple(c.cell_contents for c in fn.__closure__)
+    code, defaults, closure = function_code.dump_function(fn)
     return {"class_name": "__lambda__",
-            "config": {"code": code, "defaults": fn.__defaults__, "closure": closure}}
-
-
-def _load_function(config: dict):
-    """Rebuilds a lambda written by `_dump_function` (or by Keras 3). Its global names resolve in
-    the `__main__` module (Keras uses its own module's globals, where a user's names are not)."""
-    code = marshal.loads(base64.decodebytes(config["code"].encode("ascii")))
-    defaults = config.get("defaults")
-    defaults = tuple(defaults) if defaults is not None else None
-    closure = config.get("closure")
-    if closure is not None:
-        closure = tuple(types.CellType(value) for value in closure)
-    main = sys.modules.get("__main__")
-    scope = dict(vars(main)) if main is not None else {}
-    scope.setdefault("__builtins__", __builtins__)
-    return types.FunctionType(code, scope, code.co_name, defaults, closure)
+            "config": {"code": code, "defaults": defaults, "closure": closure}}
 
 
 def _is_lambda(fn) -> bool:
@@ -280,7 +259,7 @@ class Lambda(Layer):
             if _is_dumped_lambda(value):
                 if safe_mode:
                     raise ValueError(_UNSAFE_LAMBDA)
-                return _load_function(value["config"])
+                return function_code.load_function(value["config"])
             if isinstance(value, str) or (isinstance(value, dict) and "class_name" in value):
                 return serialization.deserialize_keras_object(value,
                                                               custom_objects=custom_objects)

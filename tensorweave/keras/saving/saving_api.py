@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+import zipfile
 
 from tensorweave.keras.saving import saving_lib
 
@@ -67,9 +68,11 @@ def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -
         saving_lib.write_keras_directory(model, filepath)
         return
     if path_str.endswith((".h5", ".hdf5")):
-        raise NotImplementedError("Saving a whole model in the legacy HDF5 format (`.h5`) is not "
-                                  "supported by tensorweave; use a `.keras` file, or "
-                                  "`save_weights` with a `.weights.h5` file.")
+        from tensorweave.keras.saving import legacy_h5
+        warnings.warn(legacy_h5.LEGACY_FORMAT_WARNING, stacklevel=2)
+        # the overwrite question was asked above
+        legacy_h5.save_model_to_hdf5(model, filepath, overwrite=True)
+        return
     raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` "
                      "extension for the native Keras format (recommended) or a `.h5` extension. "
                      "Use `model.export(filepath)` if you want to export a SavedModel for use "
@@ -123,8 +126,13 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None
             raise NotImplementedError("Sharded weights files (`.weights.json`) are not supported "
                                       "yet by tensorweave.")
     elif path_str.endswith((".h5", ".hdf5")):
-        raise NotImplementedError("Loading weights from a legacy HDF5 (`.h5`) file is not "
-                                  "supported by tensorweave; use a `.weights.h5` or `.keras` file.")
+        if objects_to_skip is not None:
+            raise ValueError("`objects_to_skip` only supports loading '.weights.h5' files."
+                             f"Received: {filepath}")
+        from tensorweave.keras.saving import legacy_h5_weights
+        legacy_h5_weights.load_weights_from_hdf5(model, filepath, by_name=bool(by_name),
+                                                 skip_mismatch=skip_mismatch)
+        return
     else:
         raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only supports "
                          "V3 `.keras` files, `.weights.h5` files, legacy H5 format files (`.h5` "
@@ -135,3 +143,49 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None
                          "`build()`.")
     saving_lib.load_weights_file(model, filepath, skip_mismatch=skip_mismatch,
                                  objects_to_skip=objects_to_skip)
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+    """Loads a model saved with `model.save()`: a `.keras` file (written here or by Keras 3),
+    its unzipped directory, or a legacy `.h5` file. `custom_objects` maps names to the user's
+    classes and functions; `compile=False` skips the saved `compile()`; `safe_mode=False` allows
+    loading Python lambdas (code stored in the file)."""
+    if isinstance(filepath, io.IOBase):
+        return saving_lib.read_keras_archive(filepath, custom_objects, compile, safe_mode)
+    path_str = str(filepath)
+    if os.path.isdir(path_str) and os.path.exists(os.path.join(path_str,
+                                                               saving_lib.CONFIG_FILENAME)):
+        return saving_lib.read_keras_directory(path_str, custom_objects, compile, safe_mode)
+    if path_str.endswith(".keras") and os.path.isfile(path_str):
+        with open(path_str, "rb") as f:
+            if not zipfile.is_zipfile(f):
+                raise ValueError(f"{path_str} is not a valid `.keras` zip archive (it may be "
+                                 "truncated or corrupted).")
+            f.seek(0)
+            return saving_lib.read_keras_archive(f, custom_objects, compile, safe_mode,
+                                                 filepath=path_str)
+    if path_str.endswith((".h5", ".hdf5")):
+        from tensorweave.keras.saving import legacy_h5
+        return legacy_h5.load_model_from_hdf5(filepath, custom_objects=custom_objects,
+                                              compile=compile, safe_mode=safe_mode)
+    if path_str.endswith(".keras"):
+        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an "
+                         "accessible `.keras` zip file.")
+    raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only supports V3 "
+                     "`.keras` files, legacy H5 format files (`.h5` extension). Note that the "
+                     "legacy SavedModel format is not supported by `load_model()` in Keras 3.")
+
+
+def model_from_json(json_string: str, custom_objects=None):
+    """The (uncompiled, newly initialized) model a `model.to_json()` string describes."""
+    return saving_lib.model_from_config_json(json_string, custom_objects, compile=False)
+
+
+def model_from_config(config, custom_objects=None):
+    """The model a `get_config`-style dict (`{"class_name", "config"}`) describes."""
+    from tensorweave.keras.saving import serialization
+    if isinstance(config, list):
+        raise TypeError("`model_from_config` expects a dictionary, not a list. Received: "
+                        f"config={config}. Did you meant to use `Sequential.from_config(config)`?")
+    with serialization.object_sharing_scope():
+        return serialization.deserialize_keras_object(config, custom_objects)

@@ -551,3 +551,82 @@ def load_weights_file(model, filepath, skip_mismatch: bool = False, objects_to_s
         raise FileNotFoundError(f"No such file: '{filepath_str}'")
     with h5py.File(filepath, "r") as h5file:
         read_weights(model, h5file, skip_mismatch, objects_to_skip)
+
+
+# -- whole models -------------------------------------------------------------------------------
+def model_from_config_json(config_json, custom_objects=None, compile: bool = True,
+                           safe_mode: bool = True):
+    """The model a `config.json` describes (not compiled when `compile` is False)."""
+    from tensorweave.keras.saving import serialization
+    try:
+        config = json.loads(config_json)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"The model config is not valid JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"The model config must be a JSON object; found {type(config).__name__}.")
+    if not compile:
+        config["compile_config"] = None
+    with serialization.object_sharing_scope():
+        return serialization.deserialize_keras_object(config, custom_objects,
+                                                      safe_mode=safe_mode)
+
+
+def _open_archive(fileobj, filepath) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(fileobj, "r")
+    except zipfile.BadZipFile:
+        raise ValueError(f"{filepath or 'The file'} is not a valid `.keras` zip archive (it may "
+                         "be truncated or corrupted).") from None
+
+
+def _read_member(archive, name: str, filepath) -> bytes:
+    if name not in archive.namelist():
+        raise ValueError(f"{filepath or 'The archive'} has no `{name}`: it is not a complete "
+                         f"`.keras` file. Expected a {VARS_FILENAME_H5} file."
+                         if name == VARS_FILENAME_H5 else
+                         f"{filepath or 'The archive'} has no `{name}`: it is not a `.keras` "
+                         "file.")
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(f"Could not read `{name}` from {filepath or 'the archive'}: {error} "
+                         "(the file may be truncated or corrupted).") from None
+
+
+def _load_weights_bytes(model, data: bytes, filepath) -> None:
+    h5py = h5py_module("load")
+    try:
+        h5file = h5py.File(io.BytesIO(data), "r")
+    except OSError as error:
+        raise ValueError(f"The weights in {filepath or 'the archive'} are not a readable HDF5 "
+                         f"file: {error}") from None
+    with h5file:
+        read_weights(model, h5file)
+
+
+def read_keras_archive(fileobj, custom_objects=None, compile: bool = True,
+                       safe_mode: bool = True, filepath=None):
+    """The model in a `.keras` zip: built from config.json, then given its weights (and its
+    optimizer's state) from model.weights.h5."""
+    with _open_archive(fileobj, filepath) as archive:
+        config_json = _read_member(archive, CONFIG_FILENAME, filepath)
+        weights = _read_member(archive, VARS_FILENAME_H5, filepath)
+    model = model_from_config_json(config_json, custom_objects, compile, safe_mode)
+    _load_weights_bytes(model, weights, filepath)
+    return model
+
+
+def read_keras_directory(dirpath, custom_objects=None, compile: bool = True,
+                         safe_mode: bool = True):
+    """The model in an unzipped `.keras` directory (`save(..., zipped=False)`)."""
+    dirpath = os.fspath(dirpath)
+    with open(os.path.join(dirpath, CONFIG_FILENAME)) as f:
+        config_json = f.read()
+    weights_path = os.path.join(dirpath, VARS_FILENAME_H5)
+    if not os.path.exists(weights_path):
+        raise ValueError(f"Expected a {VARS_FILENAME_H5} file in {dirpath}.")
+    with open(weights_path, "rb") as f:
+        weights = f.read()
+    model = model_from_config_json(config_json, custom_objects, compile, safe_mode)
+    _load_weights_bytes(model, weights, dirpath)
+    return model
