@@ -105,6 +105,16 @@ class Model(Trainer, Layer):
             return {"input_shape": self._build_shapes}
         return super().get_build_config()
 
+    def build_from_config(self, config: dict) -> None:
+        """Builds from the saved input shape. A `build` of the user's that does not make every
+        sub-layer's weights (seed 002's ReconstructingRegressor) is followed by a symbolic call,
+        as the first real call would do."""
+        super().build_from_config(config)
+        shape = (config or {}).get("input_shape")
+        if shape is not None and type(self).build is not Model.build and any(
+                not layer.built for layer in self._flatten_layers(include_self=False)):
+            Model.build(self, shape)
+
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
         """A functional config (layers, input_layers, output_layers) rebuilds the graph when
@@ -144,6 +154,13 @@ class Model(Trainer, Layer):
         """Writes the weights as a Keras `.weights.h5` file."""
         from tensorweave.keras.saving import saving_api
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def export(self, filepath, format: str = "tf_saved_model", verbose=None,
+               input_signature=None, **kwargs):
+        """Writes the inference graph for deployment: `format="onnx"` (needs `onnx`)."""
+        from tensorweave.keras.export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
         """Reads weights written by `save_weights` (or by Keras)."""
