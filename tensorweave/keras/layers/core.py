@@ -259,7 +259,9 @@ class Lambda(Layer):
             if _is_dumped_lambda(value):
                 if safe_mode:
                     raise ValueError(_UNSAFE_LAMBDA)
-                return function_code.load_function(value["config"])
+                return function_code.load_function(
+                    value["config"], {**serialization.scoped_custom_objects(),
+                                      **(custom_objects or {})})
             if isinstance(value, str) or (isinstance(value, dict) and "class_name" in value):
                 return serialization.deserialize_keras_object(value,
                                                               custom_objects=custom_objects)

@@ -237,9 +237,14 @@ class CosineSimilarity(_BuiltinLoss):
 
 
 class Huber(_BuiltinLoss):
+    # Keras 3 leaves `delta` out of the config, so a loaded Huber(2.0) trains with delta=1;
+    # here it is kept (Keras reads it back too)
+    _config_keys = ("delta",)
+
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss",
                  dtype=None):
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
+        self.delta = delta
 
 
 class LogCosh(_BuiltinLoss):

@@ -17,10 +17,11 @@ def dump_function(fn) -> tuple:
     return code, fn.__defaults__, closure
 
 
-def load_function(value):
+def load_function(value, extra_globals=None):
     """The function `dump_function` wrote, given as that tuple (a list in JSON) or as the
     `{"code", "defaults", "closure"}` dict of a Lambda layer's config. Its global names resolve
-    in the `__main__` module, where a user's script defines them."""
+    in the `__main__` module, where a user's script defines them, and in `extra_globals` (the
+    loader's `custom_objects`, as in Keras)."""
     if isinstance(value, dict):
         code, defaults, closure = value["code"], value.get("defaults"), value.get("closure")
     else:
@@ -31,5 +32,6 @@ def load_function(value):
         closure = tuple(types.CellType(v) for v in closure)
     main = sys.modules.get("__main__")
     scope = dict(vars(main)) if main is not None else {}
+    scope.update(extra_globals or {})
     scope.setdefault("__builtins__", builtins)
     return types.FunctionType(code, scope, code.co_name, defaults, closure)

@@ -102,6 +102,14 @@ def custom_object_scope(*scopes: dict):
 CustomObjectScope = custom_object_scope
 
 
+def scoped_custom_objects() -> dict:
+    """The objects of every enclosing `custom_object_scope`, inner ones winning."""
+    merged: dict = {}
+    for scope in _state.custom_objects:
+        merged.update(scope)
+    return merged
+
+
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode: Optional[bool] = True):
     """Sets whether code from a file (a Python lambda) may be loaded inside the block."""
@@ -300,7 +308,8 @@ def _deserialize_special(class_name: str, inner, custom_objects, safe_mode):
     if safe_mode:
         raise _lambda_refused()
     value = inner.get("value", inner)
-    return function_code.load_function(value)
+    return function_code.load_function(value, {**scoped_custom_objects(),
+                                               **(custom_objects or {})})
 
 
 _SPECIAL = {"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__",

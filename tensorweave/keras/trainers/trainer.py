@@ -141,9 +141,17 @@ class Trainer:
                 for k, v in self._compile_config.items()}
 
     def compile_from_config(self, config: dict) -> None:
+        """Compiles with the arguments `get_compile_config` wrote (when a file is loaded)."""
         from tensorweave.keras.saving import serialization
-        self.compile(**{k: serialization.deserialize_keras_object(v) if isinstance(v, dict) else v
-                        for k, v in config.items()})
+        if type(self).compile is not Trainer.compile:
+            warnings.warn("`compile()` was not called as part of model loading because the "
+                          "model's `compile()` method is custom. All subclassed Models that "
+                          "have `compile()` overridden should also override "
+                          "`get_compile_config()` and `compile_from_config(config)`. "
+                          "Alternatively, you can call `compile()` manually after loading.",
+                          stacklevel=2)
+            return
+        self.compile(**serialization.deserialize_keras_object(config))
         if self.optimizer is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
