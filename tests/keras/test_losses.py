@@ -547,10 +547,15 @@ def test_default_names_and_configs():
     assert L.MeanSquaredError().get_config() == {"name": "mean_squared_error",
                                                  "reduction": "sum_over_batch_size"}
     assert L.Huber(2.0).name == "huber_loss" and L.LogCosh().name == "log_cosh"
-    # as Keras 3, Huber's delta and CosineSimilarity's axis are not in the config
-    assert L.Huber(2.0).get_config() == {"name": "huber_loss", "reduction": "sum_over_batch_size"}
+    # Keras 3 leaves Huber's delta and CosineSimilarity's axis out of the config (a loaded loss
+    # then computes something else); here they are kept
+    assert L.Huber(2.0).get_config() == {"name": "huber_loss", "reduction": "sum_over_batch_size",
+                                         "delta": 2.0}
+    assert L.CosineSimilarity(axis=1).get_config()["axis"] == 1
+    assert L.Huber.from_config(L.Huber(2.0).get_config()).delta == 2.0
     assert L.CosineSimilarity(axis=0).get_config() == {"name": "cosine_similarity",
-                                                       "reduction": "sum_over_batch_size"}
+                                                       "reduction": "sum_over_batch_size",
+                                                       "axis": 0}
     assert L.BinaryFocalCrossentropy().get_config() == {
         "name": "binary_focal_crossentropy", "reduction": "sum_over_batch_size",
         "from_logits": False, "label_smoothing": 0.0, "axis": -1,

@@ -248,8 +248,12 @@ class Functional(Model):
                 outputs = node.operation(*args, **kwargs)
                 for ref, value in zip(node.outputs, nest.flatten(outputs)):
                     values[id(ref)] = value
-        return nest.pack_sequence_as(self._outputs_struct,
-                                     [values[id(x)] for x in self._outputs])
+        outputs = nest.pack_sequence_as(self._outputs_struct,
+                                        [values[id(x)] for x in self._outputs])
+        # one output given in a list comes back bare, as Keras 3 returns it
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]
+        return outputs
 
     # -- config (Keras 3's layout; Keras 2's node lists are read too) ---------------------------
     def get_config(self) -> dict:
@@ -330,7 +334,10 @@ def _node_arguments(node_data, created: dict):
         for entry in node_data:
             if len(entry) not in (3, 4):
                 raise ValueError("Cannot deserialize the model (invalid config data?)")
-            tensors.append(output_of(*entry[:3]))
+            name, node_index, tensor_index = entry[:3]
+            if _keras2_counts_own_node(created.get(name)):
+                node_index -= 1
+            tensors.append(output_of(name, node_index, tensor_index))
             kwargs = entry[3] if len(entry) == 4 else {}
         return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs)
     args = deserialize_keras_object(node_data["args"])
@@ -343,6 +350,14 @@ def _node_arguments(node_data, created: dict):
         return x
 
     return nest.map_structure(revive, args), nest.map_structure(revive, kwargs)
+
+
+def _keras2_counts_own_node(layer) -> bool:
+    """tf.keras 2 numbered a nested Sequential that starts with an InputLayer from 1, as a
+    functional model (its node 0 links its own input to its output)."""
+    from tensorweave.keras.engine.sequential import Sequential
+    return isinstance(layer, Sequential) and bool(layer._stack) \
+        and isinstance(layer._stack[0], InputLayer)
 
 
 def functional_from_config(cls, config: dict, custom_objects=None):
@@ -378,13 +393,16 @@ def functional_from_config(cls, config: dict, custom_objects=None):
                              "following nodes failed to be resolved: "
                              f"{ {k: v for k, v in pending.items() if v} }")
 
+    keras2 = any(isinstance(node, list) for layer_data in layer_configs
+                 for node in layer_data.get("inbound_nodes") or [])
+
     def tensor(entry):
         if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str):
             name, node_index, tensor_index = entry
             layer = created.get(name)
             if layer is None:
                 raise ValueError(f"Invalid Functional model configuration: no layer '{name}'.")
-            if isinstance(layer, Functional):
+            if isinstance(layer, Functional) or (keras2 and _keras2_counts_own_node(layer)):
                 node_index -= 1
             return layer._inbound_nodes[node_index].outputs[tensor_index]
         if isinstance(entry, dict):

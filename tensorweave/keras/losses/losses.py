@@ -230,10 +230,13 @@ class MeanSquaredLogarithmicError(_BuiltinLoss):
 
 
 class CosineSimilarity(_BuiltinLoss):
+    _config_keys = ("axis",)  # kept, unlike Keras 3 (see Huber)
+
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
                  dtype=None):
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype,
                          axis=axis)
+        self.axis = axis
 
 
 class Huber(_BuiltinLoss):

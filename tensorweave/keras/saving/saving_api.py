@@ -31,7 +31,7 @@ def _exists(filepath) -> bool:
 def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
     """Saves `model` as a `.keras` zip archive (config, metadata, weights and optimizer state),
     or, with `zipped=False`, as a directory holding the same three files."""
-    kwargs.pop("include_optimizer", True)
+    include_optimizer = kwargs.pop("include_optimizer", True)
     save_format = kwargs.pop("save_format", False)
     path_str = str(filepath)
     if save_format:
@@ -71,7 +71,8 @@ def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -
         from tensorweave.keras.saving import legacy_h5
         warnings.warn(legacy_h5.LEGACY_FORMAT_WARNING, stacklevel=2)
         # the overwrite question was asked above
-        legacy_h5.save_model_to_hdf5(model, filepath, overwrite=True)
+        legacy_h5.save_model_to_hdf5(model, filepath, overwrite=True,
+                                     include_optimizer=include_optimizer)
         return
     raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` "
                      "extension for the native Keras format (recommended) or a `.h5` extension. "

@@ -174,7 +174,7 @@ def _serialize_special(obj):
             history = [history[0].name, history[1], history[2]]
         return {"class_name": "__keras_tensor__", "config": {
             "shape": list(obj.shape), "dtype": obj.dtype, "keras_history": history}}
-    if isinstance(obj, Tensor) and not obj._is_symbolic:
+    if isinstance(obj, Tensor) and isinstance(getattr(obj, "_value", None), np.ndarray):
         return {"class_name": "__tensor__", "config": {"value": obj.numpy().tolist(),
                                                        "dtype": obj.dtype.name}}
     if isinstance(obj, np.ndarray) and obj.ndim > 0:
@@ -264,6 +264,9 @@ def _from_namespace(module: Optional[str], name: str):
         return None
     if module in _PRIVATE_MODULES:
         module, name = _PRIVATE_MODULES[module].rsplit(".", 1)
+    if module.startswith("keras.src.ops."):  # a `keras.ops` call in a functional graph
+        from tensorweave.keras.engine.op_layer import keras_operation_class
+        return keras_operation_class(module, name)
     if module.startswith("keras.src."):
         return _search_namespaces(name)
     namespace = _namespace(module)
