@@ -163,7 +163,11 @@ def test_seed000_callbacks_early_stopping_and_checkpoint(tmp_path, monkeypatch):
     best = int(np.argmax(val_accuracy))
     # EarlyStopping stops `patience` epochs after the best val_accuracy (or runs to the end)
     assert len(val_accuracy) == min(10, best + 3)
-    assert (tmp_path / "checkpoint_path.keras").is_file()
+    # the checkpoint holds the epoch of lowest val_loss: loading it gives that loss back
+    restored = keras.models.load_model("checkpoint_path.keras")
+    assert isinstance(restored, keras.Model) and restored.compiled
+    val_loss = restored.evaluate(val_images, val_labels, verbose=0)[0]
+    np.testing.assert_allclose(val_loss, min(history.history["val_loss"]), rtol=1e-5)
 
 
 def test_seed000_custom_callback_loss_history(tmp_path, monkeypatch):
