@@ -100,4 +100,8 @@ from tensorweave import image
 from tensorweave import keras
 # -- end keras --
 
+# -- train (checkpoint/) --
+from tensorweave import train
+# -- end train --
+
 __version__ = "0.1.0"

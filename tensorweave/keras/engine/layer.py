@@ -8,12 +8,14 @@ model: see symbolic.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import threading
 from typing import Optional
 
 import numpy as np
 
+from tensorweave.checkpoint import deferred as checkpoint_deferred
 from tensorweave.framework import dtypes
 from tensorweave.framework.context import init_scope, state
 from tensorweave.framework.convert import convert_to_tensor
@@ -95,6 +97,11 @@ class Layer:
         object.__setattr__(self, "_auto_config", _auto_config(cls, args, kwargs))
         return self
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _recording_build(cls.__dict__["build"])
+
     def _init_tracking(self) -> None:
         set_ = object.__setattr__
         set_(self, "_layers", [])
@@ -148,6 +155,9 @@ class Layer:
         if isinstance(value, (Layer, _TFVariable, list, tuple, dict, _metric_class())):
             value = self._track_value(value)
             tracked[name] = value
+            object.__setattr__(self, name, value)
+            checkpoint_deferred.attribute_set(self, name, value)  # restored values may wait
+            return
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -248,6 +258,7 @@ class Layer:
                                 constraint=constraints.get(constraint))
         variable.overwrite_with_gradient = overwrite_with_gradient
         self._track_value(variable)
+        checkpoint_deferred.weight_created(self, variable)  # a restored value may wait for it
         return variable
 
     def add_variable(self, *args, **kwargs) -> Variable:
@@ -412,9 +423,10 @@ class Layer:
         shapes = nest.map_structure(
             lambda x: shape_tuple(x) if hasattr(x, "shape") else None, first_arg)
         self._build_shapes = shapes
-        self._build_shapes_dict = _shapes_by_argument(self, (first_arg,) + tuple(args[1:]),
-                                                      kwargs or {})
-        if not getattr(type(self).build, "_builds_by_calling", False):
+        if getattr(type(self).build, "_builds_by_calling", False):
+            self._build_shapes_dict = _shapes_by_argument(self, (first_arg,) + tuple(args[1:]),
+                                                          kwargs or {})
+        else:
             named = shapes_for(self.build, self.call, args, kwargs or {})
             with init_scope(), self._path_scope():
                 if named is None:
@@ -634,7 +646,9 @@ class Layer:
             config["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
         if type(self).get_config is Layer.get_config and self._auto_config is not None:
             extra = {k: v for k, v in self._auto_config.items() if k not in config
-                     and k not in ("trainable", "dtype", "activity_regularizer")}
+                     and k not in ("trainable", "dtype")}
+            if "activity_regularizer" in extra:  # Keras writes the argument even when None
+                extra["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
             if not _config_serializable(extra):
                 raise NotImplementedError(
                     f"Layer {type(self).__name__} was created by passing non-serializable "
@@ -665,7 +679,13 @@ class Layer:
                 self._build_shapes_dict = {"input_shape": shape}
             elif "shapes_dict" in config:
                 shapes = {k: _as_shape(v) for k, v in config["shapes_dict"].items()}
-                self.build(**shapes)
+                params = [p for p in inspect.signature(self.build).parameters.values()
+                          if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+                if len(params) <= 1:  # a one-argument build gets the first input's shape
+                    self.build(next(iter(shapes.values())))
+                else:
+                    self.build(**{k: v for k, v in shapes.items()
+                                  if k in {p.name for p in params}})
                 self._build_shapes_dict = shapes
         self.built = True
 
@@ -722,6 +742,40 @@ def shapes_for(target, call, args: tuple, kwargs: dict) -> Optional[dict]:
         if name in shapes:
             named[name] = shapes[name]
     return named
+
+
+def _recording_build(build):
+    """`build` that first notes the shapes it is given (what `get_build_config` writes): one
+    argument as `input_shape`, several under their own `<arg>_shape` names."""
+    if getattr(build, "_records_shapes", False):
+        return build
+
+    @functools.wraps(build)
+    def recording(self, *args, **kwargs):
+        if getattr(self, "_build_shapes_dict", None) is None:
+            if len(args) == 1 and not kwargs:
+                self._build_shapes_dict = {"input_shape": _as_shape(_plain_shape(args[0]))}
+            elif kwargs and not args:
+                self._build_shapes_dict = {k: _as_shape(_plain_shape(v))
+                                           for k, v in kwargs.items()}
+        return build(self, *args, **kwargs)
+
+    recording._records_shapes = True
+    return recording
+
+
+Layer.build = _recording_build(Layer.build)
+
+
+def _plain_shape(shape):
+    """A TensorShape (or structure of them) as lists and tuples of ints and None."""
+    if hasattr(shape, "as_list"):
+        return None if shape.rank is None else tuple(shape.as_list())
+    if isinstance(shape, dict):
+        return {k: _plain_shape(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        return type(shape)(_plain_shape(d) for d in shape)
+    return shape
 
 
 def _shapes_by_argument(layer, args: tuple, kwargs: dict) -> Optional[dict]:

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from tensorweave.checkpoint import deferred as checkpoint_deferred
 from tensorweave.framework.context import init_scope
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.indexed_slices import IndexedSlices
@@ -194,6 +195,7 @@ class Optimizer:
         if variable._id not in self._tracked_ids:
             self._tracked_ids.add(variable._id)
             self._variables.append(variable)
+            checkpoint_deferred.optimizer_variable_created(self, variable)  # restored slots
 
     def _untrack_variable(self, variable) -> None:
         self._tracked_ids.discard(variable._id)
@@ -684,6 +686,7 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        config = dict(config)  # the caller's dict keeps its serialized schedule
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = serialization.deserialize_keras_object(
                 config["learning_rate"], custom_objects=custom_objects)
