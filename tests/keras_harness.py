@@ -8,12 +8,17 @@ It asserts: eager call output shape (and `expected_output_shape`), a symbolic ca
 `keras.Input`s giving a KerasTensor of the same shape (batch None), `compute_output_shape` where
 the layer defines it, the trainable / non-trainable weight counts, a JSON-able `get_config` whose
 `from_config` clone (given the same weights) computes the same output and the same config, the
-same output inside a tf.function, and the gradients of the output with respect to the inputs and
-every trainable weight against central finite differences (in float64).
+same output inside a tf.function, the whole-model round trip (the layer in a small functional
+model saved with `model.save("m.keras")` and read back by `keras.models.load_model`, with
+`custom_objects` for the test's own layers, gives the same weights and the same predictions),
+and the gradients of the output with respect to the inputs and every trainable weight against
+central finite differences (in float64).
 """
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 import numpy as np
 
@@ -107,11 +112,64 @@ def check_gradients(make, x, call_kwargs, rtol=1e-5, atol=1e-6, seed=0):
         np.testing.assert_allclose(a, n, rtol=rtol, atol=atol, err_msg=f"gradient of {name}")
 
 
+def _is_array(value) -> bool:
+    return isinstance(value, (np.ndarray, tf.Tensor, tf.Variable))
+
+
+def _flat_outputs(out) -> list:
+    if isinstance(out, dict):
+        return [np.asarray(out[k]) for k in sorted(out)]
+    if isinstance(out, (list, tuple)):
+        return [a for o in out for a in _flat_outputs(o)]
+    return [np.asarray(out)]
+
+
+def check_model_round_trip(make, x, call_kwargs=None, custom_objects=None):
+    """The layer `make()` builds, in a functional model (one `keras.Input` per input, and one
+    per array-valued call argument such as `value=` or `mask=`), saved to a `.keras` file and
+    loaded back with `keras.models.load_model`: the loaded model has the same layers, weights
+    (names and values) and predictions. Returns the loaded model."""
+    from tensorweave.keras.models import load_model
+
+    call_kwargs = {k: v for k, v in (call_kwargs or {}).items() if k != "training"}
+    arrays = [np.asarray(a) for a in (x if isinstance(x, list) else [x])]
+    inputs = [keras.Input(batch_shape=(None,) + a.shape[1:], dtype=str(a.dtype),
+                          name=f"input_{i}") for i, a in enumerate(arrays)]
+    array_kwargs = {k: np.asarray(v) for k, v in call_kwargs.items() if _is_array(v)}
+    kwarg_inputs = {k: keras.Input(batch_shape=(None,) + a.shape[1:], dtype=str(a.dtype),
+                                   name=f"kwarg_{k}") for k, a in array_kwargs.items()}
+    constants = {k: v for k, v in call_kwargs.items() if k not in array_kwargs}
+    layer = make()
+    out = layer(inputs if isinstance(x, list) else inputs[0], **kwarg_inputs, **constants)
+    all_inputs = inputs + list(kwarg_inputs.values())
+    model = keras.Model(all_inputs if len(all_inputs) > 1 else all_inputs[0], out)
+    feed = [tf.constant(a) for a in arrays + list(array_kwargs.values())]
+    feed = feed if len(feed) > 1 else feed[0]
+    expected = _flat_outputs(model(feed, training=False))
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "m.keras")
+        model.save(path)
+        loaded = load_model(path, custom_objects=custom_objects)
+    assert type(loaded) is type(model)
+    assert [type(lay).__name__ for lay in loaded.layers] == \
+        [type(lay).__name__ for lay in model.layers]
+    assert [w.name for w in loaded.weights] == [w.name for w in model.weights]
+    assert len(loaded.trainable_weights) == len(model.trainable_weights)
+    for ours, theirs in zip(loaded.weights, model.weights):
+        np.testing.assert_array_equal(np.asarray(ours.numpy()), np.asarray(theirs.numpy()),
+                                      err_msg=ours.name)
+    got = _flat_outputs(loaded(feed, training=False))
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    return loaded
+
+
 def check_layer(make, input_shape, *, input_dtype="float32", input_data=None,
                 expected_output_shape=None, trainable_weights: int = 0,
                 non_trainable_weights: int = 0, call_kwargs=None, grad: bool = True,
                 grad_rtol: float = 1e-5, grad_atol: float = 1e-6, symbolic: bool = True,
-                custom_objects=None, seed: int = 0):
+                custom_objects=None, seed: int = 0, save: bool = True):
     """Runs every check of the module docstring on the layer `make()` builds; returns the
     eager output."""
     call_kwargs = dict(call_kwargs or {})
@@ -167,6 +225,9 @@ def check_layer(make, input_shape, *, input_dtype="float32", input_data=None,
     args = _as_tensors(x) if isinstance(x, list) else [_as_tensors(x)]
     np.testing.assert_allclose(np.asarray(compiled(*args)), np.asarray(expected),
                                rtol=1e-5, atol=1e-6)
+
+    if symbolic and save:
+        check_model_round_trip(make, x, call_kwargs, custom_objects)
 
     if grad:
         check_gradients(make, x, inference, rtol=grad_rtol, atol=grad_atol, seed=seed)

@@ -55,3 +55,6 @@ from tensorweave.keras.layers.rnn import (
     GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells)
 # -- end recurrent --
+# -- serialization (layers/serialization.py) --
+from tensorweave.keras.layers.serialization import deserialize, serialize
+# -- end serialization --
