@@ -702,20 +702,48 @@ def _pad_abstract(x, paddings, **attrs):
                       x.dtype)
 
 
+def _pad_rank_error(count: int, dims, op_name: str):
+    dims = ",".join("?" if d is None else str(d) for d in dims)
+    comma = "," if op_name == "MirrorPad" else ""
+    return op_error(InvalidArgumentError, op_name, f"The first dimension of paddings must be the "
+                    f"rank of inputs[{count},2]{comma} [{dims}]")
+
+
+def _check_pad_rank(x, paddings, op_name: str) -> None:
+    """The rank check of a graph input whose rank was unknown while tracing."""
+    if np.ndim(x) != len(paddings):
+        raise _pad_rank_error(len(paddings), np.shape(x), op_name)
+
+
 def _pad_forward(x, paddings, constant_values):
+    _check_pad_rank(x, paddings, "PadV2")
     return np.pad(x, paddings, mode="constant", constant_values=constant_values)
 
 
 def _pad_grad(op, dy):
-    x_shape = op.inputs[0].shape
-    key = tuple(builtins.slice(lo, lo + d) for (lo, _), d in zip(op.attrs["paddings"], x_shape))
+    # the slice of dy the input went to, from the paddings only (dims may be unknown in a graph)
+    key = tuple(builtins.slice(lo, -hi if hi else None) for lo, hi in op.attrs["paddings"])
     return execute(STRIDED_SLICE, (dy,), {"key": key})
 
 
 PAD = primitive("PadV2", _pad_forward, _pad_grad, _pad_abstract)
 
 
+def _check_mirror_paddings(shape, pairs, mode: str) -> None:
+    """MirrorPad's limit: each padding below the dimension size (REFLECT) or at most it
+    (SYMMETRIC); dimensions unknown while tracing (None) are checked when the graph runs."""
+    offset = 1 if mode == "REFLECT" else 0
+    for d, (lo, hi) in zip(shape, pairs):
+        if d is not None and (lo > d - offset or hi > d - offset):
+            relation = "less than" if offset else "no greater than"
+            verb = "not less than" if offset else "greater than"
+            raise op_error(InvalidArgumentError, "MirrorPad", f"paddings must be {relation} the "
+                           f"dimension size: {lo}, {hi} {verb} {d}")
+
+
 def _mirror_pad_forward(x, paddings, mode):
+    _check_pad_rank(x, paddings, "MirrorPad")
+    _check_mirror_paddings(np.shape(x), paddings, mode)
     return np.pad(x, paddings, mode="reflect" if mode == "REFLECT" else "symmetric")
 
 
@@ -764,10 +792,9 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     if np.ndim(paddings) != 2 or np.shape(paddings)[-1] != 2:
         raise op_error(InvalidArgumentError, op_name, f"paddings must be a matrix with 2 columns: "
                        f"{list(np.shape(paddings))}")
-    if len(flat) != 2 * rank:
-        raise op_error(InvalidArgumentError, op_name, f"The first dimension of paddings must be the "
-                       f"rank of inputs[{len(flat) // 2},2] {list(x.shape)}")
-    pairs = tuple((flat[2 * i], flat[2 * i + 1]) for i in builtins.range(rank))
+    if rank is not None and len(flat) != 2 * rank:
+        raise _pad_rank_error(len(flat) // 2, x.shape.as_list(), op_name)
+    pairs = tuple((flat[2 * i], flat[2 * i + 1]) for i in builtins.range(len(flat) // 2))
     for lo, hi in pairs:
         if lo < 0 or hi < 0:
             raise op_error(InvalidArgumentError, op_name, f"Paddings must be non-negative: {lo} {hi}")
@@ -782,13 +809,8 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         if value._dtype is not x._dtype:
             raise dtype_mismatch("PadV2", 2, x._dtype, value._dtype)
         return execute(PAD, (x,), {"paddings": pairs, "constant_values": value.numpy()})
-    offset = 1 if mode_upper == "REFLECT" else 0
-    for d, (lo, hi) in zip(x.shape, pairs):
-        if lo > d - offset or hi > d - offset:
-            relation = "less than" if offset else "no greater than"
-            verb = "not less than" if offset else "greater than"
-            raise op_error(InvalidArgumentError, "MirrorPad", f"paddings must be {relation} the "
-                           f"dimension size: {lo}, {hi} {verb} {d}")
+    if rank is not None:
+        _check_mirror_paddings(x.shape.as_list(), pairs, mode_upper)
     return execute(MIRROR_PAD, (x,), {"paddings": pairs, "mode": mode_upper})
 
 

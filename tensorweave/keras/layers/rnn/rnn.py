@@ -17,6 +17,7 @@ from tensorweave.framework.context import init_scope, state
 from tensorweave.framework.convert import convert_to_tensor
 from tensorweave.framework.tensor import Tensor
 from tensorweave.framework.variables import Variable as _TFVariable
+from tensorweave.function.graph import StaticValueError
 from tensorweave.keras.engine.layer import Layer
 from tensorweave.keras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from tensorweave.keras.layers.rnn.stacked_rnn_cells import StackedRNNCells, call_cell
@@ -295,8 +296,10 @@ class RNN(Layer):
         cell_dtype = getattr(self.cell, "compute_dtype", self.compute_dtype)
         initial_state = nest.map_structure(
             lambda s: _as_dtype(s, cell_dtype), initial_state)
-        # (drawn in inference too, as Keras does: the random stream advances the same way)
-        self._maybe_config_dropout_masks(self.cell, sequences[:, 0], initial_state, training)
+        # the masks are drawn only when they can apply (no random op in an inference graph, which
+        # may then have an unknown batch size, or be exported)
+        if _may_be_training(training):
+            self._maybe_config_dropout_masks(self.cell, sequences[:, 0], initial_state, training)
         try:
             last_output, outputs, states = self.inner_loop(
                 sequences=sequences, initial_state=initial_state, mask=mask, training=training)
@@ -357,6 +360,17 @@ class RNN(Layer):
             from tensorweave.keras.engine import dtype_policy
             config["dtype"] = dtype_policy.get(config["dtype"])
         return cls(cell, **config)
+
+
+def _may_be_training(training) -> bool:
+    """False when `training` is surely false (None, False, a false eager tensor); True when it
+    is true or only known when a graph runs."""
+    if isinstance(training, Tensor):
+        try:
+            return bool(training.numpy())
+        except StaticValueError:  # a symbolic value: it may be true when the graph runs
+            return True
+    return bool(training)
 
 
 def _as_dtype(x, dtype):

@@ -35,8 +35,9 @@ class SimpleRNNCell(RecurrentCell):
 
     def call(self, sequence, states, training=False):
         prev_output = states[0] if isinstance(states, (list, tuple)) else states
-        dp_mask = self.get_dropout_mask(sequence)
-        rec_dp_mask = self.get_recurrent_dropout_mask(prev_output)
+        # the masks are drawn only in training (none in an inference graph)
+        dp_mask = self.get_dropout_mask(sequence) if training else None
+        rec_dp_mask = self.get_recurrent_dropout_mask(prev_output) if training else None
         if training and dp_mask is not None:
             sequence = sequence * dp_mask
         h = tf.matmul(sequence, read(self, self.kernel))
