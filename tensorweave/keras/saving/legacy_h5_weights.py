@@ -77,21 +77,28 @@ def load_attributes_from_hdf5_group(group, name: str) -> list:
 
 
 # -- safe access --------------------------------------------------------------------------------
+def _member(parent, part: str, path: str, expected, what: str):
+    """`parent[part]`, refusing links (as Keras does) and members of another kind."""
+    import h5py
+    if part not in parent:
+        raise KeyError(path)
+    kind = parent.get(part, default=None, getclass=True, getlink=True)
+    if kind in (h5py.ExternalLink, h5py.SoftLink):
+        raise ValueError(f"Not allowed: H5 file with {kind.__name__}")
+    member = parent[part]
+    if not isinstance(member, expected):
+        raise ValueError(f"Expected an H5 {what} at '{path}', found {type(member).__name__}.")
+    return member
+
+
 def get_group(parent, name: str):
-    """The sub-group `name` of `parent`; links and non-groups are refused (as Keras does)."""
+    """The sub-group `name` of `parent`; links and non-groups are refused."""
     import h5py
     current = parent
     for part in name.split("/"):
         if not part:
             raise ValueError(f"Invalid path in H5 file: {name}")
-        if part not in current:
-            raise KeyError(name)
-        kind = current.get(part, default=None, getclass=True, getlink=True)
-        if kind in (h5py.ExternalLink, h5py.SoftLink):
-            raise ValueError(f"Not allowed: H5 file with {kind.__name__}")
-        current = current[part]
-        if not isinstance(current, h5py.Group):
-            raise ValueError(f"Expected an H5 group at '{name}', found {type(current).__name__}.")
+        current = _member(current, part, name, h5py.Group, "group")
     return current
 
 
@@ -101,15 +108,7 @@ def get_dataset(group, name: str):
     if "/" in name:
         parent, name = name.rsplit("/", 1)
         group = get_group(group, parent)
-    if name not in group:
-        raise KeyError(name)
-    kind = group.get(name, default=None, getclass=True, getlink=True)
-    if kind in (h5py.ExternalLink, h5py.SoftLink):
-        raise ValueError(f"Not allowed: H5 file with {kind.__name__}")
-    dataset = group[name]
-    if not isinstance(dataset, h5py.Dataset):
-        raise ValueError(f"Expected an H5 dataset at '{name}', found {type(dataset).__name__}.")
-    return dataset
+    return _member(group, name, name, h5py.Dataset, "dataset")
 
 
 # -- writing ------------------------------------------------------------------------------------
