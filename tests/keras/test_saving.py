@@ -55,12 +55,13 @@ def test_functional_config_round_trip_keeps_shared_layers_and_nested_models():
     assert [layer["name"] for layer in config["layers"]] == [l.name for l in model.layers]
     twice = next(layer for layer in config["layers"] if layer["name"] == "twice")
     assert len(twice["inbound_nodes"]) == 2
-    # Keras numbers a nested functional model's nodes from 1; a Sequential's from 0
+    # in layer calls Keras 3 numbers a nested functional model's nodes from 0 as a
+    # Sequential's (from 1 only in input_layers/output_layers)
     inner = next(layer for layer in config["layers"] if layer["name"] == "inner")
     assert inner["module"] == "keras.src.models.functional"
     cat = next(layer for layer in config["layers"] if layer["name"] == "cat")
     histories = [t["config"]["keras_history"] for t in cat["inbound_nodes"][0]["args"][0]]
-    assert histories == [["inner", 1, 0], ["stack", 0, 0]]
+    assert histories == [["inner", 0, 0], ["stack", 0, 0]]
     assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
     assert config["output_layers"] == ["out", 0, 0]
 

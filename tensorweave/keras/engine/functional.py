@@ -262,22 +262,23 @@ class Functional(Model):
         from tensorweave.keras.saving.serialization import serialize_keras_object
         own = {id(node) for nodes in self._nodes_by_depth.values() for node in nodes}
 
-        def kept_index(operation, node_index: int) -> int:
-            # a model's node numbers count only its own nodes; Keras numbers a nested
-            # functional model's nodes from 1 (its node 0 links its own inputs to outputs)
+        def kept_index(operation, node_index: int, from_one: bool) -> int:
+            # a model's node numbers count only its own nodes; in `input_layers` and
+            # `output_layers` Keras 3 numbers a nested functional model's nodes from 1 (as if
+            # its node 0 linked its own inputs to outputs), in the layer calls from 0
             kept = sum(1 for node in operation._inbound_nodes[:node_index] if id(node) in own)
-            return kept + (1 if isinstance(operation, Functional) else 0)
+            return kept + (1 if from_one and isinstance(operation, Functional) else 0)
 
-        def tensor_config(x):
+        def tensor_config(x, from_one: bool = True):
             operation, node_index, tensor_index = x._keras_history
-            return [operation.name, kept_index(operation, node_index), tensor_index]
+            return [operation.name, kept_index(operation, node_index, from_one), tensor_index]
 
         def node_config(node) -> dict:
             def encode(x):
                 if not is_keras_tensor(x):
                     return serialize_keras_object(x)
                 config = serialize_keras_object(x)
-                config["config"]["keras_history"] = tensor_config(x)
+                config["config"]["keras_history"] = tensor_config(x, from_one=False)
                 return config
             args, kwargs = node.arguments
             return {"args": [nest.map_structure(encode, a) for a in args],
@@ -317,11 +318,11 @@ def _node_arguments(node_data, created: dict):
     been called that often yet (its turn comes later)."""
     from tensorweave.keras.saving.serialization import deserialize_keras_object
 
-    def output_of(name, node_index, tensor_index):
+    def output_of(name, node_index, tensor_index, keras2=False):
         if name not in created:
             raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
         layer = created[name]
-        if isinstance(layer, Functional):
+        if keras2 and isinstance(layer, Functional):  # Keras 3 numbers calls from 0
             node_index -= 1
         if len(layer._inbound_nodes) <= node_index:
             raise IndexError(f"Layer '{name}' has no node {node_index} yet.")
@@ -337,7 +338,7 @@ def _node_arguments(node_data, created: dict):
             name, node_index, tensor_index = entry[:3]
             if _keras2_counts_own_node(created.get(name)):
                 node_index -= 1
-            tensors.append(output_of(name, node_index, tensor_index))
+            tensors.append(output_of(name, node_index, tensor_index, keras2=True))
             kwargs = entry[3] if len(entry) == 4 else {}
         return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs)
     args = deserialize_keras_object(node_data["args"])

@@ -79,8 +79,10 @@ class Trainer:
         _set(self, "steps_per_execution", steps_per_execution)
         _set(self, "stop_training", False)
         _set(self, "compiled", True)
+        # the optimizer object, not the argument (a name, or a dict `get` may have changed),
+        # as Keras: its whole config is written
         _set(self, "_compile_config", {
-            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+            "optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution, "jit_compile": jit_compile})
         self._reset_step_functions()
