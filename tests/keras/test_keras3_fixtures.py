@@ -18,7 +18,7 @@ from tensorweave import keras
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "keras3")
 NAMES = ("mlp", "functional", "conv", "rnn", "attention", "subclassed", "custom_layer",
-         "lambda")
+         "lambda", "operators")
 
 
 @keras.saving.register_keras_serializable(package="fixtures")
@@ -81,6 +81,7 @@ COMPILED = {
     "subclassed": ("mse", None, "Adam"),
     "custom_layer": ("mse", ["mae"], "Adagrad"),
     "lambda": ("mse", None, "RMSprop"),
+    "operators": ("mse", None, "RMSprop"),
 }
 # Keras's variable count per optimizer: iteration, learning rate, then its slots per variable
 SLOTS = {"Adam": 2, "AdamW": 2, "SGD": 0, "RMSprop": 1, "Adagrad": 1}

@@ -333,3 +333,19 @@ def test_a_failed_save_leaves_the_previous_file(saved, monkeypatch):
     assert path.read_bytes() == before
     assert [p for p in os.listdir(path.parent) if p.endswith(".tmp")] == []
     assert keras.models.load_model(path).get_layer("d").units == 2
+
+
+def test_operators_on_symbolic_tensors_save_as_keras_ops(tmp_path):
+    x = keras.Input((3,), name="x")
+    h = layers.Dense(4)(x)
+    out = -abs((h + 1.0) * x[:, :1]) / 2.0 + 3.0 ** h[..., 1:2] - h @ tf.ones((4, 4)) // 2.0
+    model = keras.Model(x, out)
+    config = model.get_config()
+    ops = [(l["module"], l["class_name"]) for l in config["layers"][2:]]
+    assert all(module == "keras.src.ops.numpy" for module, _ in ops)
+    assert {name for _, name in ops} >= {"Add", "Multiply", "GetItem", "Absolute", "Negative",
+                                         "TrueDivide", "Power", "Matmul", "FloorDivide",
+                                         "Subtract"}
+    model.save(tmp_path / "ops.keras")
+    assert_same_predictions(model, keras.models.load_model(tmp_path / "ops.keras"),
+                            x_data(5, 3))

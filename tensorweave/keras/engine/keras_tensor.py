@@ -102,34 +102,29 @@ class KerasTensor:
 
 
 def _install_operators() -> None:
-    """`+ - * / // % ** @`, unary `-`, `abs`, comparisons and `[]` add op layers."""
-    import operator
+    """`+ - * / // % ** @`, unary `-`, `abs`, comparisons and `[]` add `keras.ops` nodes."""
+    from tensorweave.keras.engine.op_layer import apply_op
 
-    from tensorweave.keras.engine.symbolic import apply_op
-
-    def binary(op_name, fn):
+    def binary(op_name):
         def method(self, other):
-            return apply_op(op_name, fn, self, other)
+            return apply_op(op_name, self, other)
+
         def reflected(self, other):
-            return apply_op(op_name, lambda a, b: fn(b, a), self, other)
+            return apply_op(op_name, other, self)
         return method, reflected
 
-    for dunder, op_name, fn in (("add", "Add", operator.add), ("sub", "Subtract", operator.sub),
-                                ("mul", "Multiply", operator.mul),
-                                ("truediv", "TrueDivide", operator.truediv),
-                                ("floordiv", "FloorDivide", operator.floordiv),
-                                ("mod", "Mod", operator.mod), ("pow", "Power", operator.pow),
-                                ("matmul", "Matmul", operator.matmul)):
-        method, reflected = binary(op_name, fn)
+    for dunder, op_name in (("add", "Add"), ("sub", "Subtract"), ("mul", "Multiply"),
+                            ("truediv", "TrueDivide"), ("floordiv", "FloorDivide"),
+                            ("mod", "Mod"), ("pow", "Power"), ("matmul", "Matmul")):
+        method, reflected = binary(op_name)
         setattr(KerasTensor, f"__{dunder}__", method)
         setattr(KerasTensor, f"__r{dunder}__", reflected)
-    for dunder, op_name, fn in (("lt", "Less", operator.lt), ("le", "LessEqual", operator.le),
-                                ("gt", "Greater", operator.gt),
-                                ("ge", "GreaterEqual", operator.ge)):
-        setattr(KerasTensor, f"__{dunder}__", binary(op_name, fn)[0])
-    KerasTensor.__neg__ = lambda self: apply_op("Negative", operator.neg, self)
-    KerasTensor.__abs__ = lambda self: apply_op("Absolute", abs, self)
-    KerasTensor.__getitem__ = lambda self, key: apply_op("GetItem", lambda x: x[key], self)
+    for dunder, op_name in (("lt", "Less"), ("le", "LessEqual"), ("gt", "Greater"),
+                            ("ge", "GreaterEqual")):
+        setattr(KerasTensor, f"__{dunder}__", binary(op_name)[0])
+    KerasTensor.__neg__ = lambda self: apply_op("Negative", self)
+    KerasTensor.__abs__ = lambda self: apply_op("Absolute", self)
+    KerasTensor.__getitem__ = lambda self, key: apply_op("GetItem", self, key)
 
 
 _install_operators()

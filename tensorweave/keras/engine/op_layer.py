@@ -1,34 +1,10 @@
-"""The layers that operators and indexing on KerasTensors add to a functional graph."""
+"""The layers that operators and indexing on KerasTensors add to a functional graph, written and
+read as the `keras.ops` nodes Keras 3 records for them."""
 from __future__ import annotations
 
+import operator
+
 from tensorweave.keras.engine.layer import Layer
-
-
-class OpLayer(Layer):
-    """Applies one operator to its arguments (tensors and constants)."""
-
-    def __init__(self, fn, **kwargs):
-        super().__init__(**kwargs)
-        self._fn = fn
-        self.built = True
-
-    def call(self, *args):
-        return self._fn(*args)
-
-    def get_config(self) -> dict:
-        raise NotImplementedError(f"The operator layer '{self.name}' cannot be serialized: wrap "
-                                  "the computation in a `keras.layers.Lambda` or a layer instead.")
-
-
-_classes: dict = {}
-
-
-def op_layer(op_name: str, fn) -> OpLayer:
-    """A new layer of class `op_name` (Add, GetItem...) computing `fn`."""
-    cls = _classes.get(op_name)
-    if cls is None:
-        cls = _classes[op_name] = type(op_name, (OpLayer,), {"__module__": __name__})
-    return cls(fn)
 
 
 # -- Keras 3's operation nodes ------------------------------------------------------------------
@@ -63,6 +39,11 @@ def _expand_dims(x, axis):
     return array_ops.expand_dims(x, axis)
 
 
+def _get_item(x, key):
+    # a tuple key comes back from JSON as a list, which would index differently
+    return x[tuple(key) if isinstance(key, list) else key]
+
+
 def _squeeze(x, axis=None):
     from tensorweave.ops import array_ops
     return array_ops.squeeze(x, axis)
@@ -82,6 +63,10 @@ _KERAS_OPERATIONS = {
     **{name: ("numpy", _reduction(fn), ("axis", "keepdims")) for name, fn in (
         ("Any", "reduce_any"), ("All", "reduce_all"), ("Sum", "reduce_sum"),
         ("Mean", "reduce_mean"))},
+    **{name: ("numpy", fn, ()) for name, fn in (
+        ("FloorDivide", operator.floordiv), ("Mod", operator.mod), ("Power", operator.pow),
+        ("Matmul", operator.matmul))},
+    "GetItem": ("numpy", _get_item, ()),
     "ExpandDims": ("numpy", _expand_dims, ("axis",)),
     "Squeeze": ("numpy", _squeeze, ("axis",)),
     "Cast": ("core", lambda x, dtype: _math().cast(x, dtype), ("dtype",)),
@@ -130,3 +115,8 @@ def keras_operation_class(module: str, class_name: str):
             "__module__": __name__, "_keras_module": module,
             "_op": staticmethod(entry[1]), "_op_arguments": entry[2]})
     return cls
+
+
+def apply_op(op_name: str, *args):
+    """An operator applied to KerasTensors (`x + 1.0`, `x[:, 0]`): a new `op_name` node."""
+    return keras_operation_class("keras.src.ops.numpy", op_name)()(*args)

@@ -82,9 +82,3 @@ def _map_shapes(shapes, fn):
     if isinstance(shapes, dict):
         return {k: _map_shapes(v, fn) for k, v in shapes.items()}
     return type(shapes)(_map_shapes(s, fn) for s in shapes)
-
-
-def apply_op(op_name: str, fn, *args):
-    """An operator applied to KerasTensors: a small layer computing `fn` becomes a graph node."""
-    from tensorweave.keras.engine.op_layer import op_layer
-    return op_layer(op_name, fn)(*args)
