@@ -34,8 +34,8 @@ def _keras_op(op_name: str):
         @functools.wraps(fn)
         def activation(x, *args, **kwargs):
             if getattr(x, "_is_keras_tensor", False):
-                from tensorweave.keras.engine.symbolic import apply_op
-                return apply_op(op_name, lambda t: fn(t, *args, **kwargs), x)
+                from tensorweave.keras.engine.op_layer import apply_function
+                return apply_function(op_name, lambda t: fn(t, *args, **kwargs), x)
             return fn(x, *args, **kwargs)
         return activation
     return decorate

@@ -120,3 +120,32 @@ def keras_operation_class(module: str, class_name: str):
 def apply_op(op_name: str, *args):
     """An operator applied to KerasTensors (`x + 1.0`, `x[:, 0]`): a new `op_name` node."""
     return keras_operation_class("keras.src.ops.numpy", op_name)()(*args)
+
+
+class FunctionOp(Layer):
+    """A function applied to KerasTensors outside `keras.ops` (an activation called on a
+    symbolic tensor); it runs, but has no config: save such models with a layer instead."""
+
+    def __init__(self, fn, **kwargs):
+        super().__init__(**kwargs)
+        self._fn = fn
+        self.built = True
+
+    def call(self, *args):
+        return self._fn(*args)
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(f"The operation '{self.name}' cannot be serialized: use a "
+                                  "layer (`keras.layers.Activation(...)`, a `Lambda`) instead.")
+
+
+_function_op_classes: dict = {}
+
+
+def apply_function(op_name: str, fn, *args):
+    """`fn(*args)` on KerasTensors as a node of class `op_name` (Relu, Softmax...)."""
+    cls = _function_op_classes.get(op_name)
+    if cls is None:
+        cls = _function_op_classes[op_name] = type(op_name, (FunctionOp,),
+                                                   {"__module__": __name__})
+    return cls(fn)(*args)
