@@ -230,7 +230,24 @@ class Functional(Model):
                         x._keras_mask = m
                     except AttributeError:
                         pass
-        values = {id(ref): x for ref, x in zip(self._inputs, flat)}
+
+        def call_node(operation, *args, **kwargs):
+            if training is not None and "training" not in kwargs \
+                    and _signature_of(operation).has_training:
+                kwargs["training"] = training
+            return operation(*args, **kwargs)
+
+        values = self._run_through_graph(flat, call_node)
+        outputs = nest.pack_sequence_as(self._outputs_struct, values)
+        # one output given in a list comes back bare, as Keras 3 returns it
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]
+        return outputs
+
+    def _run_through_graph(self, flat_inputs: list, call_node, operation_fn=None) -> list:
+        """The outputs of the graph on `flat_inputs`, each layer call made as
+        `call_node(operation_fn(layer), *args, **kwargs)` in depth order."""
+        values = {id(ref): x for ref, x in zip(self._inputs, flat_inputs)}
 
         def value_of(x):
             return values[id(x)] if is_keras_tensor(x) else x
@@ -239,21 +256,14 @@ class Functional(Model):
             for node in self._nodes_by_depth[depth]:
                 if node.is_input:
                     continue
+                operation = node.operation if operation_fn is None \
+                    else operation_fn(node.operation)
                 args, kwargs = node.arguments
-                args = nest.map_structure(value_of, args)
-                kwargs = nest.map_structure(value_of, kwargs)
-                if training is not None and "training" not in kwargs \
-                        and _signature_of(node.operation).has_training:
-                    kwargs["training"] = training
-                outputs = node.operation(*args, **kwargs)
+                outputs = call_node(operation, *nest.map_structure(value_of, args),
+                                    **nest.map_structure(value_of, kwargs))
                 for ref, value in zip(node.outputs, nest.flatten(outputs)):
                     values[id(ref)] = value
-        outputs = nest.pack_sequence_as(self._outputs_struct,
-                                        [values[id(x)] for x in self._outputs])
-        # one output given in a list comes back bare, as Keras 3 returns it
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            return outputs[0]
-        return outputs
+        return [values[id(x)] for x in self._outputs]
 
     # -- config (Keras 3's layout; Keras 2's node lists are read too) ---------------------------
     def get_config(self) -> dict:

@@ -66,25 +66,10 @@ def _clone_functional(model, clone_function, input_tensors, call_function):
     else:
         input_tensors = nest.map_structure(
             lambda x: Input(batch_shape=x.shape, dtype=x.dtype, name=x.name), model.input)
-    values = {id(old): new for old, new in zip(model._inputs, nest.flatten(input_tensors))}
-
-    def value_of(x):
-        return values[id(x)] if is_keras_tensor(x) else x
-
-    for depth in sorted(model._nodes_by_depth, reverse=True):
-        for node in model._nodes_by_depth[depth]:
-            if node.is_input:
-                continue
-            layer = clone_function(node.operation)
-            args, kwargs = node.arguments
-            args = nest.map_structure(value_of, args)
-            kwargs = nest.map_structure(value_of, kwargs)
-            outputs = call_function(layer, *args, **kwargs) if call_function is not None \
-                else layer(*args, **kwargs)
-            for old, new in zip(node.outputs, nest.flatten(outputs)):
-                values[id(old)] = new
-    outputs = nest.pack_sequence_as(model._outputs_struct,
-                                    [values[id(x)] for x in model._outputs])
+    outputs = model._run_through_graph(
+        nest.flatten(input_tensors), call_function or (lambda layer, *a, **k: layer(*a, **k)),
+        operation_fn=clone_function)
+    outputs = nest.pack_sequence_as(model._outputs_struct, outputs)
     cls = type(model) if functional_like_constructor(type(model)) else Functional
     return cls(input_tensors, outputs, name=model.name)
 
