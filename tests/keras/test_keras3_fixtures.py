@@ -3,8 +3,9 @@ there) load here with Keras's predictions, their compile state (loss, metrics, o
 iteration count and variables), and continue training where Keras stopped: one more step here
 gives the loss and the predictions one more Keras step gave. No TensorFlow needed.
 
-The registered classes of the fixtures (ResidualMLP, ScaledDense) are defined here again, as a
-user loading the file would define them."""
+The registered classes of the fixtures (ResidualMLP, ScaledDense) come from make_fixtures.py,
+whose code runs under both libraries, registered here as a user loading the file would."""
+import importlib.util
 import json
 import os
 import warnings
@@ -21,54 +22,17 @@ NAMES = ("mlp", "functional", "conv", "rnn", "attention", "subclassed", "custom_
          "lambda", "operators")
 
 
-@keras.saving.register_keras_serializable(package="fixtures")
-class ScaledDense(keras.layers.Layer):
-    """x @ kernel + bias, times a non-trainable scale."""
-
-    def __init__(self, units, scale=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.scale = scale
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
-                                      initializer="glorot_uniform")
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer="random_normal")
-        self.factor = self.add_weight(name="factor", shape=(),
-                                      initializer=keras.initializers.Constant(self.scale),
-                                      trainable=False)
-
-    def call(self, inputs):
-        return (tf.matmul(inputs, self.kernel) + self.bias) * self.factor
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "scale": self.scale}
+def _make_fixtures():
+    spec = importlib.util.spec_from_file_location("keras3_make_fixtures",
+                                                  os.path.join(FIXTURES, "make_fixtures.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-@keras.saving.register_keras_serializable(package="fixtures")
-class ResidualMLP(keras.Model):
-    """A stem, residual blocks held in a list, and a head."""
-
-    def __init__(self, units=8, depth=2, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.depth = depth
-        self.stem = keras.layers.Dense(units, activation="relu")
-        self.blocks = [keras.layers.Dense(units, activation="tanh") for _ in range(depth)]
-        self.head = keras.layers.Dense(1)
-
-    def call(self, inputs):
-        x = self.stem(inputs)
-        for block in self.blocks:
-            x = x + block(x)
-        return self.head(x)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "depth": self.depth}
+# the classes the fixtures were written with, registered here as a user loading them would
+_custom = _make_fixtures().keras_custom_objects(keras)
+ScaledDense, ResidualMLP = _custom["ScaledDense"], _custom["ResidualMLP"]
 
 
 # what each fixture was compiled with (make_fixtures.data): loss, metrics, optimizer class
