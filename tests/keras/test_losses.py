@@ -8,6 +8,7 @@ import pytest
 
 import tensorweave as tf
 from harness import check_grad
+from seeds.seed002_components import HuberLoss, create_huber, huber_fn
 from tensorweave.framework.tensor import Tensor
 from tensorweave.keras import losses as L
 
@@ -461,41 +462,6 @@ def test_logits_paths_stay_finite_for_huge_logits():
 
 
 # -- the seed notes' custom losses -----------------------------------------------------------------
-def huber_fn(y_true, y_pred):
-    error = y_true - y_pred
-    is_small_error = tf.abs(error) < 1
-    squared_loss = tf.square(error) / 2
-    linear_loss = tf.abs(error) - 0.5
-    return tf.where(is_small_error, squared_loss, linear_loss)
-
-
-def create_huber(threshold=1.0):
-    def huber_fn(y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = threshold * tf.abs(error) - threshold ** 2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-    return huber_fn
-
-
-class HuberLoss(tf.keras.losses.Loss):
-    def __init__(self, threshold=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.threshold = threshold
-
-    def call(self, y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < self.threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = self.threshold * tf.abs(error) - self.threshold**2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "threshold": self.threshold}
-
-
 def np_elementwise_huber(t, p, delta):
     e = np.abs(t - p)
     return np.where(e < delta, e ** 2 / 2, delta * e - delta ** 2 / 2)

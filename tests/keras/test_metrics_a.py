@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tensorweave as tf
+from seeds.seed002_components import HuberMetric, create_huber
 
 M = tf.keras.metrics
 EPS = 1e-7
@@ -450,37 +451,6 @@ def test_serialize_and_deserialize():
 
 
 # -- the seed notes (002): custom streaming metrics -----------------------------------------------
-def create_huber(threshold=1.0):
-    def huber_fn(y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = threshold * tf.abs(error) - threshold ** 2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-    return huber_fn
-
-
-class HuberMetric(tf.keras.metrics.Metric):
-    def __init__(self, threshold=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.threshold = threshold
-        self.huber_fn = create_huber(threshold)
-        self.total = self.add_weight(name="total", initializer="zeros")
-        self.count = self.add_weight(name="count", initializer="zeros")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        sample_metrics = self.huber_fn(y_true, y_pred)
-        self.total.assign_add(tf.reduce_sum(sample_metrics))
-        self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
-
-    def result(self):
-        return self.total / self.count
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "threshold": self.threshold}
-
-
 class MyPrecision(tf.keras.metrics.Metric):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -9,6 +9,9 @@ import pytest
 import tensorweave as tf
 from tensorweave import keras
 from tensorweave.keras import layers
+from seeds.seed002_components import (
+    HuberLoss, HuberMetric, ReconstructingRegressor, create_huber, huber_fn,
+    huber_mean_metric_class)
 
 
 @pytest.fixture(autouse=True)
@@ -252,24 +255,6 @@ def split_housing():
     return (scaled[:400], y[:400]), (scaled[400:500], y[400:500]), (scaled[500:], y[500:])
 
 
-def huber_fn(y_true, y_pred):
-    error = y_true - y_pred
-    is_small_error = tf.abs(error) < 1
-    squared_loss = tf.square(error) / 2
-    linear_loss = tf.abs(error) - 0.5
-    return tf.where(is_small_error, squared_loss, linear_loss)
-
-
-def create_huber(threshold=1.0):
-    def huber_fn(y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = threshold * tf.abs(error) - threshold ** 2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-    return huber_fn
-
-
 def np_huber(y, p, threshold=1.0):
     error = np.abs(y - p)
     return np.where(error < threshold, error ** 2 / 2, threshold * error - threshold ** 2 / 2)
@@ -297,22 +282,6 @@ def test_seed002_custom_loss_function_and_loss_class():
                                np.mean(np_huber(y_valid, pred)), rtol=1e-4)
     np.testing.assert_allclose(history.history["val_mae"][-1],
                                np.mean(np.abs(y_valid - pred)), rtol=1e-4)
-
-    class HuberLoss(tf.keras.losses.Loss):
-        def __init__(self, threshold=1.0, **kwargs):
-            super().__init__(**kwargs)
-            self.threshold = threshold
-
-        def call(self, y_true, y_pred):
-            error = y_true - y_pred
-            is_small_error = tf.abs(error) < self.threshold
-            squared_loss = tf.square(error) / 2
-            linear_loss = self.threshold * tf.abs(error) - self.threshold**2 / 2
-            return tf.where(is_small_error, squared_loss, linear_loss)
-
-        def get_config(self):
-            base_config = super().get_config()
-            return {**base_config, "threshold": self.threshold}
 
     model.compile(loss=HuberLoss(2.), optimizer="nadam")
     history = model.fit(X_train_scaled, y_train, epochs=2,
@@ -369,26 +338,6 @@ def test_seed002_metrics_in_fit_custom_streaming_metric_and_weighted_metrics():
     history = model.fit(X_train_scaled, y_train, epochs=2, verbose=0)
     assert list(history.history) == ["huber_fn", "loss"]
 
-    class HuberMetric(tf.keras.metrics.Metric):
-        def __init__(self, threshold=1.0, **kwargs):
-            super().__init__(**kwargs)
-            self.threshold = threshold
-            self.huber_fn = create_huber(threshold)
-            self.total = self.add_weight(name="total", initializer="zeros")
-            self.count = self.add_weight(name="count", initializer="zeros")
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            sample_metrics = self.huber_fn(y_true, y_pred)
-            self.total.assign_add(tf.reduce_sum(sample_metrics))
-            self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
-
-        def result(self):
-            return self.total / self.count
-
-        def get_config(self):
-            base_config = super().get_config()
-            return {**base_config, "threshold": self.threshold}
-
     model = housing_model(input_shape)
     model.compile(loss=create_huber(2.0), optimizer="nadam", metrics=[HuberMetric(2.0)])
     history = model.fit(X_train_scaled, y_train, epochs=2, verbose=0)
@@ -399,15 +348,7 @@ def test_seed002_metrics_in_fit_custom_streaming_metric_and_weighted_metrics():
                                rtol=1e-4)
     np.testing.assert_allclose(logs["loss"], logs["huber_metric"], rtol=1e-4)
 
-    class MeanHuberMetric(tf.keras.metrics.Mean):
-        def __init__(self, threshold=1.0, name='HuberMetric', dtype=None):
-            self.threshold = threshold
-            self.huber_fn = create_huber(threshold)
-            super().__init__(name=name, dtype=dtype)
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            metric = self.huber_fn(y_true, y_pred)
-            super(MeanHuberMetric, self).update_state(metric, sample_weight)
+    MeanHuberMetric = huber_mean_metric_class()
 
     model = housing_model(input_shape)
     model.compile(loss=tf.keras.losses.Huber(2.0), optimizer="nadam",
@@ -431,31 +372,6 @@ def test_seed002_metrics_in_fit_custom_streaming_metric_and_weighted_metrics():
 
 def test_seed002_reconstructing_regressor_reports_reconstruction_error():
     (X_train_scaled, y_train), _, (X_test_scaled, _) = split_housing()
-
-    class ReconstructingRegressor(tf.keras.Model):
-        def __init__(self, output_dim, **kwargs):
-            super().__init__(**kwargs)
-            self.hidden = [tf.keras.layers.Dense(30, activation="relu",
-                                                 kernel_initializer="he_normal")
-                           for _ in range(5)]
-            self.out = tf.keras.layers.Dense(output_dim)
-            self.reconstruction_mean = tf.keras.metrics.Mean(name="reconstruction_error")
-
-        def build(self, batch_input_shape):
-            n_inputs = batch_input_shape[-1]
-            self.reconstruct = tf.keras.layers.Dense(n_inputs)
-
-        def call(self, inputs, training=None):
-            Z = inputs
-            for layer in self.hidden:
-                Z = layer(Z)
-            reconstruction = self.reconstruct(Z)
-            recon_loss = tf.reduce_mean(tf.square(reconstruction - inputs))
-            self.add_loss(0.05 * recon_loss)
-            if training:
-                result = self.reconstruction_mean(recon_loss)
-                self.add_metric(result)
-            return self.out(Z)
 
     model = ReconstructingRegressor(1)
     model.compile(loss="mse", optimizer="nadam")
