@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 import zlib
 
 import numpy as np
 
 from tensorweave.framework import dtypes
 from tensorweave.framework.errors import DataLossError, NotFoundError
+from tensorweave.util.atomic_file import atomic_path
 
 FORMAT = "tensorweave.checkpoint"
 VERSION = 1
@@ -62,11 +62,6 @@ def decode(buffer: bytes, dtype: dtypes.DType, shape) -> np.ndarray:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def _temporary(path: str) -> str:
-    directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-
-
 def _write_tensor(stream, data: bytes) -> None:
     """Appends one tensor's bytes to the data file being written."""
     stream.write(data)
@@ -75,19 +70,11 @@ def _write_tensor(stream, data: bytes) -> None:
 def write_atomically(path: str, write) -> None:
     """Calls `write(stream)` on a temporary file next to `path`, then renames it to `path`; on
     any error the temporary file is removed and `path` is untouched."""
-    temporary = _temporary(path)
-    try:
+    with atomic_path(path) as temporary:
         with open(temporary, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
-        raise
 
 
 def write_checkpoint(prefix: str, object_graph: list, values: dict) -> None:

@@ -336,6 +336,6 @@ def save(model, path) -> None:
     """Writes the ModelProto to `path` atomically (a temporary file replaced in one step)."""
     onnx = onnx_module()
     path = os.fspath(path)
-    from tensorweave.keras.saving.saving_lib import atomic_path
+    from tensorweave.util.atomic_file import atomic_path
     with atomic_path(path) as tmp:
         onnx.save_model(model, tmp)

@@ -14,7 +14,6 @@ and checks everything first, then assigns: a failed load changes no variable.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
 import io
 import json
@@ -25,6 +24,8 @@ import warnings
 import zipfile
 
 import numpy as np
+
+from tensorweave.util.atomic_file import atomic_path, current_umask
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -44,43 +45,7 @@ def h5py_module(action: str = "save"):
     return h5py
 
 
-# -- atomic writes ------------------------------------------------------------------------------
-def _umask() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(filepath):
-    """Yields a temporary path beside `filepath`; when the block ends without error the temporary
-    file replaces `filepath` in one step, otherwise it is removed and `filepath` is untouched."""
-    filepath = os.fspath(filepath)
-    directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp",
-                               dir=directory)
-    os.close(fd)
-    try:
-        yield tmp
-        try:
-            mode = os.stat(filepath).st_mode & 0o777
-        except OSError:
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, filepath)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
+# -- atomic writes (tensorweave/util/atomic_file.py) ------------------------------------------
 def write_text_atomically(filepath, text: str) -> None:
     with atomic_path(filepath) as tmp:
         with open(tmp, "w") as f:
@@ -329,7 +294,7 @@ def write_keras_directory(model, dirpath) -> None:
             f.write(config_json)
         with open(os.path.join(tmp, VARS_FILENAME_H5), "wb") as f:
             f.write(weights)
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         if os.path.isdir(dirpath):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(dirpath)}.old.", dir=parent)
             os.rmdir(old)
