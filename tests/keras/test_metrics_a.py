@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tensorweave as tf
-from seeds.seed002_components import HuberMetric, create_huber
+from seeds.seed002_components import HuberMetric, huber_mean_metric_class
 
 M = tf.keras.metrics
 EPS = 1e-7
@@ -470,19 +470,7 @@ class MyPrecision(tf.keras.metrics.Metric):
         return self.true_positives / (self.true_positives + self.false_positives)
 
 
-class MeanHuberMetric(tf.keras.metrics.Mean):
-    def __init__(self, threshold=1.0, name='HuberMetric', dtype=None):
-        self.threshold = threshold
-        self.huber_fn = create_huber(threshold)
-        super().__init__(name=name, dtype=dtype)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        metric = self.huber_fn(y_true, y_pred)
-        super(MeanHuberMetric, self).update_state(metric, sample_weight)
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "threshold": self.threshold}
+MeanHuberMetric = huber_mean_metric_class()
 
 
 @pytest.mark.parametrize("cls", [HuberMetric, MeanHuberMetric])

@@ -8,6 +8,7 @@ import pytest
 import tensorweave as tf
 from tensorweave import keras
 from tensorweave.keras import layers
+from seeds.seed002_components import ResidualBlock, ResidualRegressor
 
 
 @pytest.fixture(autouse=True)
@@ -402,37 +403,6 @@ def test_seed002_gaussian_noise_only_in_training():
     x = np.random.rand(4, 8)
     np.testing.assert_allclose(model(x).numpy(), model(x).numpy())
     assert not np.allclose(model(x, training=True).numpy(), model(x).numpy())
-
-
-class ResidualBlock(tf.keras.layers.Layer):
-    def __init__(self, n_layers, n_neurons, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = [tf.keras.layers.Dense(n_neurons, activation="relu",
-                                             kernel_initializer="he_normal")
-                       for _ in range(n_layers)]
-
-    def call(self, inputs):
-        Z = inputs
-        for layer in self.hidden:
-            Z = layer(Z)
-        return inputs + Z
-
-
-class ResidualRegressor(tf.keras.Model):
-    def __init__(self, output_dim, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden1 = tf.keras.layers.Dense(30, activation="relu",
-                                             kernel_initializer="he_normal")
-        self.block1 = ResidualBlock(2, 30)
-        self.block2 = ResidualBlock(2, 30)
-        self.out = tf.keras.layers.Dense(output_dim)
-
-    def call(self, inputs):
-        Z = self.hidden1(inputs)
-        for _ in range(1 + 3):
-            Z = self.block1(Z)
-        Z = self.block2(Z)
-        return self.out(Z)
 
 
 def test_seed002_residual_regressor_shares_one_block_four_times():
