@@ -9,6 +9,7 @@ import pytest
 import tensorweave as tf
 from tensorweave import keras
 from tensorweave.keras import layers
+from seeds.seed002_components import ReconstructingRegressor
 
 
 @pytest.fixture(autouse=True)
@@ -276,30 +277,6 @@ def test_constraints_are_applied_after_each_update():
 
 
 def test_metrics_held_by_a_subclassed_model_are_logged_seed_002_reconstructing_regressor():
-    class ReconstructingRegressor(keras.Model):
-        def __init__(self, output_dim, **kwargs):
-            super().__init__(**kwargs)
-            self.hidden = [layers.Dense(30, activation="relu", kernel_initializer="he_normal")
-                           for _ in range(5)]
-            self.out = layers.Dense(output_dim)
-            self.reconstruction_mean = keras.metrics.Mean(name="reconstruction_error")
-
-        def build(self, batch_input_shape):
-            n_inputs = batch_input_shape[-1]
-            self.reconstruct = layers.Dense(n_inputs)
-
-        def call(self, inputs, training=None):
-            Z = inputs
-            for layer in self.hidden:
-                Z = layer(Z)
-            reconstruction = self.reconstruct(Z)
-            recon_loss = tf.reduce_mean(tf.square(reconstruction - inputs))
-            self.add_loss(0.05 * recon_loss)
-            if training:
-                result = self.reconstruction_mean(recon_loss)
-                self.add_metric(result)
-            return self.out(Z)
-
     x, y = regression_data(n=128, d=8)
     model = ReconstructingRegressor(1)
     model.compile(loss="mse", optimizer="adam")
